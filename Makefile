@@ -1,0 +1,33 @@
+# The two commands the README documents: `make up` and `make test`.
+PYTHON ?= python3
+VENV   := venv
+PY     := $(VENV)/bin/python
+STACK  ?= dev
+
+.PHONY: up test venv system-deps bench clean
+
+$(VENV)/.installed: requirements.txt requirements-dev.txt
+	$(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install --quiet --upgrade pip
+	$(PY) -m pip install --quiet -r requirements-dev.txt
+	touch $@
+
+venv: $(VENV)/.installed
+
+## make up: local file backend, the dev stack, `pulumi up` on the current kube context.
+up: venv
+	STACK=$(STACK) bash scripts/up.sh
+
+## make test: every test layer (mocks, Nexus API double, real nginx/registry gateway).
+test: venv system-deps
+	$(PY) -m pytest
+
+## Debian packages the real-gateway tests run (nginx, the distribution registry, skopeo).
+system-deps:
+	@bash scripts/system-deps.sh
+
+bench: venv system-deps
+	$(PY) bench/gateway_throughput.py
+
+clean:
+	rm -rf $(VENV) .pytest_cache
