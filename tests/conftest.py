@@ -1,0 +1,21 @@
+"""Shared fixtures: programs run under Pulumi mocks, once per stack and session."""
+from __future__ import annotations
+
+import pytest
+
+from tests.support.stack import run_program
+
+
+@pytest.fixture(scope="session")
+def dev_run():
+    return run_program("dev")
+
+
+@pytest.fixture(scope="session")
+def prod_run():
+    return run_program("prod")
+
+
+@pytest.fixture(scope="session", params=["dev", "prod"])
+def stack_run(request, dev_run, prod_run):
+    return {"dev": dev_run, "prod": prod_run}[request.param]
