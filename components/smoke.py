@@ -94,7 +94,10 @@ def describe(resp: requests.Response) -> str:
     except (ValueError, AttributeError):
         errors = []
     codes = "; ".join(f"{e.get('code', '?')}: {e.get('message', '')}" for e in errors if isinstance(e, dict))
-    return f"HTTP {resp.status_code}" + (f" {codes}" if codes else "")
+    challenge = Challenge.parse(resp.headers.get("WWW-Authenticate"))
+    refused = challenge.params.get("error") if resp.status_code == 401 and challenge else None
+    scope = f" for {challenge.params.get('scope')}" if refused and challenge.params.get("scope") else ""
+    return f"HTTP {resp.status_code}" + (f" {codes}" if codes else "") + (f" ({refused}{scope})" if refused else "")
 
 
 @dataclass(frozen=True)
