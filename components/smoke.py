@@ -116,7 +116,7 @@ class Challenge:
 
 def _origin(url: str) -> tuple[str, str, int]:
     parts = urlsplit(url)
-    return parts.scheme, (parts.hostname or "").lower(), parts.port or {"http": 80, "https": 443}[parts.scheme]
+    return parts.scheme, (parts.hostname or "").lower(), parts.port or {"http": 80, "https": 443}.get(parts.scheme, 0)
 
 
 def _transport_error(exc: requests.RequestException, url: str, ca_path: str) -> SmokeError:

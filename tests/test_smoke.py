@@ -154,18 +154,21 @@ def test_proxy_image_resolves_by_head_or_fails(basic_registry, tls):
 
 def test_bearer_login_push_pull_like_docker(token_registry, tls):
     registry, issuer = token_registry
+    first = len(issuer.requests)
     report, text = smoke(registry.address, tls["ca"], tag="bearer")
+    requests_made = issuer.requests[first:]
 
     assert report.ok, text
     assert f"✓ ping   https://{registry.address}/v2/ 401 Bearer" in text
     assert f"✓ login  smoke Bearer via token realm {issuer.realm}" in text
-    assert all(r.granted and r.account == USER for r in issuer.requests)
-    # docker login's token has no scope; the registry's later 401s ask for pull, then pull+push,
-    # and the client fetches a token for each.
-    scopes = [r.scopes for r in issuer.requests]
-    assert scopes[0] == ()
-    assert (f"repository:{DEFAULT_REPO}:pull",) in scopes
-    assert (f"repository:{DEFAULT_REPO}:pull,push",) in scopes
+    assert all(r.granted and r.account == USER for r in requests_made)
+    # docker login's token has no scope; the registry's later 401s ask for pull, then pull+push
+    # (in either order), and the client fetches a token for each.
+    assert requests_made[0].scopes == ()
+    asked = {(scope.rsplit(":", 1)[0], frozenset(scope.rsplit(":", 1)[1].split(",")))
+             for r in requests_made[1:] for scope in r.scopes}
+    assert asked == {(f"repository:{DEFAULT_REPO}", frozenset({"pull"})),
+                     (f"repository:{DEFAULT_REPO}", frozenset({"pull", "push"}))}
 
 
 def test_bearer_wrong_password_fails_at_the_token_realm(token_registry, tls):
@@ -203,7 +206,7 @@ http {{
     listen 127.0.0.1:{port} ssl;
     ssl_certificate {cert}; ssl_certificate_key {key};
     client_max_body_size 0;
-    location / {{ proxy_pass http://$backend; {headers} }}
+    location / {{ proxy_pass http://$backend; {directives} }}
   }}
 }}
 """
@@ -212,14 +215,15 @@ FORWARD_HOST = "proxy_set_header Host $http_host; proxy_set_header X-Forwarded-P
 
 @contextlib.contextmanager
 def nginx_gateway(workdir: Path, name: str, tls: dict[str, Path], *, real: Registry, head: Registry,
-                  headers: str = FORWARD_HOST):
-    """TLS nginx that sends HEAD to `head` and every other method to `real` (plain HTTP backends)."""
+                  directives: str = FORWARD_HOST):
+    """TLS nginx that sends HEAD to `head` and every other method to `real` (plain HTTP backends),
+    with extra `directives` in its location."""
     directory = workdir / name
     directory.mkdir()
     port = free_port()
     conf = directory / "nginx.conf"
     conf.write_text(NGINX_CONF.format(dir=directory, port=port, cert=tls["cert"], key=tls["key"],
-                                      real=real.address, head=head.address, headers=headers))
+                                      real=real.address, head=head.address, directives=directives))
     with running([require_binary("nginx"), "-p", str(directory), "-c", str(conf), "-e", str(directory / "error.log")],
                  log=directory / "nginx.log", port=port):
         yield f"127.0.0.1:{port}"
@@ -243,8 +247,35 @@ def test_upload_location_on_another_host_fails_the_push(workdir, tls):
     """A gateway that does not pass Host / X-Forwarded-Proto makes the registry hand out an upload
     Location on its own address; real clients drop credentials there, so the check fails."""
     with run_registry(workdir, "hosted-noforward", users={USER: PASSWORD}) as real, \
-            nginx_gateway(workdir, "nginx-no-host", tls, real=real, head=real, headers="") as gateway:
+            nginx_gateway(workdir, "nginx-no-host", tls, real=real, head=real, directives="") as gateway:
         report, text = smoke(gateway, tls["ca"])
 
     assert [s.ok for s in report.steps] == [True, True, False]
     assert "✗ push   upload Location http://real is not the registry" in text
+
+
+@pytest.fixture(scope="module")
+def plain_registry(workdir) -> Registry:
+    """An HTTP backend for gateways: Basic auth, no TLS (nginx terminates it)."""
+    with run_registry(workdir, "backend", users={USER: PASSWORD}) as registry:
+        yield registry
+
+
+def test_relative_upload_location_is_resolved_against_the_registry(workdir, tls, plain_registry):
+    relative = "proxy_redirect http://real/ /;"  # the registry's absolute Location becomes /v2/…
+    with nginx_gateway(workdir, "nginx-relative", tls, real=plain_registry, head=plain_registry,
+                       directives=relative) as gateway:
+        report, text = smoke(gateway, tls["ca"], tag="relative")
+        access_log = (workdir / "nginx-relative/access.log").read_text()
+
+    assert report.ok, text
+    assert 'PUT /v2/smoke/nexus-registry-smoke/blobs/uploads/' in access_log
+
+
+def test_a_gateway_that_drops_the_api_version_header_fails_the_ping(workdir, tls, plain_registry):
+    with nginx_gateway(workdir, "nginx-no-version", tls, real=plain_registry, head=plain_registry,
+                       directives=FORWARD_HOST + " proxy_hide_header Docker-Distribution-Api-Version;") as gateway:
+        report, text = smoke(gateway, tls["ca"])
+
+    assert [s.name for s in report.steps] == ["ping"] and not report.ok
+    assert "without Docker-Distribution-Api-Version: registry/2.0" in text
