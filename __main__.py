@@ -6,6 +6,8 @@ components and passes their outputs to each other, then exports the stack output
 import pulumi
 
 from components.config import load_settings
+from components.gateway_manifests import GatewaySpec
+from components.nginx_gateway import NginxGateway, NginxGatewayArgs
 from components.nexus_manifests import NexusSpec
 from components.nexus_server import NexusServer, NexusServerArgs
 from components.self_signed_cert import SelfSignedCert, SelfSignedCertArgs
@@ -41,7 +43,27 @@ nexus = NexusServer("nexus", NexusServerArgs(
     retain_data=settings.retain_data,
 ))
 
-pulumi.export("registry", settings.registry_address)
-pulumi.export("nexus_url", settings.web_url)
+gateway = NginxGateway("gateway", NginxGatewayArgs(
+    spec=GatewaySpec(
+        name="registry-gateway",
+        namespace=settings.namespace,
+        image=settings.nginx_image,
+        replicas=settings.gateway_replicas,
+        service_type=settings.service_type,
+        registry_port=settings.registry_port,
+        web_port=settings.web_port,
+        push_port=settings.push_port,
+    ),
+    nexus_host=nexus.service_host,
+    web_port=nexus.web_port,
+    hosted_port=nexus.hosted_port,
+    group_port=nexus.group_port,
+    cert_pem=cert.cert_pem,
+    private_key_pem=cert.private_key_pem,
+    registry_host=settings.registry_host,
+))
+
+pulumi.export("registry", gateway.registry_address)
+pulumi.export("nexus_url", gateway.web_url)
 pulumi.export("ca_cert_pem", cert.ca_cert_pem)
 pulumi.export("nexus_service", nexus.service_host)

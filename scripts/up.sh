@@ -1,0 +1,36 @@
+#!/usr/bin/env bash
+# `make up`: local file backend (unless already logged in), the $STACK stack (dev by default),
+# the admin password secret set once, then `pulumi up` on the current kube context.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+STACK=${STACK:-dev}
+export PATH="$PWD/venv/bin:$PATH"
+
+command -v pulumi >/dev/null || { echo "the Pulumi CLI is required: https://www.pulumi.com/docs/install/" >&2; exit 1; }
+command -v kubectl >/dev/null && echo "kube context: $(kubectl config current-context 2>/dev/null || echo '(none)')"
+
+if ! pulumi whoami >/dev/null 2>&1; then
+  mkdir -p .state
+  pulumi login "file://$PWD/.state"
+fi
+# The local backend encrypts secrets with a passphrase; ask once per shell unless one is set.
+if pulumi whoami --json 2>/dev/null | grep -q '"url": "file://' && [ -z "${PULUMI_CONFIG_PASSPHRASE:-}${PULUMI_CONFIG_PASSPHRASE_FILE:-}" ]; then
+  read -r -s -p "Passphrase for the stack's secrets: " PULUMI_CONFIG_PASSPHRASE; echo
+  export PULUMI_CONFIG_PASSPHRASE
+fi
+
+pulumi stack select "$STACK" 2>/dev/null || pulumi stack init "$STACK"
+
+if ! pulumi config get adminPassword >/dev/null 2>&1; then
+  if [ -t 0 ]; then
+    read -r -s -p "Nexus admin password (empty: generate one): " password; echo
+  fi
+  if [ -z "${password:-}" ]; then
+    password=$(python3 -c 'import secrets; print(secrets.token_urlsafe(24))')
+    echo "generated an admin password; read it with: pulumi config get adminPassword"
+  fi
+  printf '%s' "$password" | pulumi config set --secret adminPassword
+  unset password
+fi
+
+pulumi up --stack "$STACK"
