@@ -97,7 +97,8 @@ def describe(resp: requests.Response) -> str:
     challenge = Challenge.parse(resp.headers.get("WWW-Authenticate"))
     refused = challenge.params.get("error") if resp.status_code == 401 and challenge else None
     scope = f" for {challenge.params.get('scope')}" if refused and challenge.params.get("scope") else ""
-    return f"HTTP {resp.status_code}" + (f" {codes}" if codes else "") + (f" ({refused}{scope})" if refused else "")
+    return (f"HTTP {resp.status_code}" + (f" {codes}" if codes else "")
+            + (f" ({refused}{scope})" if refused else ""))
 
 
 @dataclass(frozen=True)
@@ -116,7 +117,8 @@ class Challenge:
 
 def _origin(url: str) -> tuple[str, str, int]:
     parts = urlsplit(url)
-    return parts.scheme, (parts.hostname or "").lower(), parts.port or {"http": 80, "https": 443}.get(parts.scheme, 0)
+    default_port = {"http": 80, "https": 443}.get(parts.scheme, 0)
+    return parts.scheme, (parts.hostname or "").lower(), parts.port or default_port
 
 
 def _transport_error(exc: requests.RequestException, url: str, ca_path: str) -> SmokeError:
@@ -230,8 +232,9 @@ class RegistryClient:
             resp = self.session.get(realm, params=params, auth=self.credentials, verify=self.ca_path,
                                     timeout=self.timeout)
         except requests.RequestException as exc:
-            raise SmokeError(f"login failed: token realm {realm}: {_transport_error(exc, realm, self.ca_path)}"
-                             "; the gateway must pass the client's Host and X-Forwarded-Proto") from None
+            reason = _transport_error(exc, realm, self.ca_path)
+            raise SmokeError(f"login failed: token realm {realm}: {reason}; the gateway must pass "
+                             "the client's Host and X-Forwarded-Proto") from None
         if resp.status_code != 200:
             raise SmokeError(f"login failed: token realm {realm} → {describe(resp)}")
         try:
@@ -284,7 +287,8 @@ def make_image(manifest_format: str = "docker") -> Image:
     manifest = json.dumps({"schemaVersion": 2, "mediaType": manifest_type,
                            "config": _descriptor(config_type, config),
                            "layers": [_descriptor(layer_type, layer)]}, indent=2).encode()
-    return Image(manifest=manifest, media_type=manifest_type, blobs={sha256(config): config, sha256(layer): layer})
+    return Image(manifest=manifest, media_type=manifest_type,
+                 blobs={sha256(config): config, sha256(layer): layer})
 
 
 # --- the steps -----------------------------------------------------------------------------------
@@ -323,7 +327,8 @@ def login(client: RegistryClient, ping_resp: requests.Response) -> str:
     resp = client.send("GET", client.url("/v2/"))
     who = client.credentials[0] if client.credentials else "anonymous"
     if resp.status_code != 200:
-        raise SmokeError(f"login failed for {who}: GET /v2/ with {client.scheme.capitalize()} → {describe(resp)}")
+        raise SmokeError(f"login failed for {who}: GET /v2/ with {client.scheme.capitalize()} "
+                         f"→ {describe(resp)}")
     via = f" via token realm {client.realm}" if client.scheme == "bearer" else ""
     return f"{who} {client.scheme.capitalize()}{via}"
 
@@ -335,7 +340,8 @@ def upload_location(client: RegistryClient, location: str | None) -> str:
         raise SmokeError("POST /blobs/uploads/ → 202 without a Location header")
     url = client.url(location)
     if _origin(url) != _origin(client.base):
-        raise SmokeError(f"upload Location {urlsplit(url).scheme}://{urlsplit(url).netloc} is not the registry "
+        where = urlsplit(url)
+        raise SmokeError(f"upload Location {where.scheme}://{where.netloc} is not the registry "
                          f"{client.base}: clients drop credentials there; the gateway must pass "
                          "Host $http_host and X-Forwarded-Proto https")
     return url
@@ -430,9 +436,11 @@ def run_smoke(registry: str, ca_path: str | Path, user: str | None = None, passw
         detail, state["ping"] = ping(client)
         return detail
 
-    steps: list[tuple[str, Callable[[], str]]] = [("ping", do_ping), ("login", lambda: login(client, state["ping"]))]
+    steps: list[tuple[str, Callable[[], str]]] = [("ping", do_ping),
+                                                   ("login", lambda: login(client, state["ping"]))]
     if push_image:
-        steps += [("push", lambda: push(client, repo, tag, image)), ("pull", lambda: pull(client, repo, tag, image))]
+        steps += [("push", lambda: push(client, repo, tag, image)),
+                  ("pull", lambda: pull(client, repo, tag, image))]
     if proxy_image:
         steps.append(("proxy", lambda: check_proxy(client, proxy_image)))
     for name, action in steps:
@@ -459,15 +467,18 @@ def read_password(user: str, registry: str) -> str:
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m components.smoke", description=__doc__.split("\n\n")[0],
-                                     epilog=f"The password comes from ${PASSWORD_ENV[0]} or ${PASSWORD_ENV[1]}, "
-                                            "else an interactive prompt.")
+    parser = argparse.ArgumentParser(
+        prog="python -m components.smoke", description=__doc__.split("\n\n")[0],
+        epilog=f"The password comes from ${PASSWORD_ENV[0]} or ${PASSWORD_ENV[1]}, "
+               "else an interactive prompt.")
     parser.add_argument("--registry", required=True, help="the registry address, IP:PORT")
-    parser.add_argument("--ca", required=True, help="the CA certificate (PEM) to trust; nothing else is trusted")
+    parser.add_argument("--ca", required=True,
+                        help="the CA certificate (PEM) to trust; nothing else is trusted")
     who = parser.add_mutually_exclusive_group(required=True)
     who.add_argument("--user", help="registry user (docker login -u)")
     who.add_argument("--anonymous", action="store_true", help="no credentials (anonymous pull)")
-    parser.add_argument("--repo", default=DEFAULT_REPO, help=f"repository to push to (default {DEFAULT_REPO})")
+    parser.add_argument("--repo", default=DEFAULT_REPO,
+                        help=f"repository to push to (default {DEFAULT_REPO})")
     parser.add_argument("--tag", help="tag to push (default: a timestamp and random suffix)")
     parser.add_argument("--format", choices=sorted(MEDIA_TYPES), default="docker", dest="manifest_format",
                         help="manifest format of the pushed image (default docker schema2)")

@@ -14,7 +14,8 @@ from pathlib import Path
 import pytest
 import requests
 
-from components.smoke import DEFAULT_REPO, MEDIA_TYPES, RegistryClient, login, make_image, ping, pull, push, run_smoke
+from components.smoke import (DEFAULT_REPO, MEDIA_TYPES, RegistryClient, login, make_image, ping, pull, push,
+                              run_smoke)
 from tests.support.procs import free_port, require_binary, running
 from tests.support.registry import Registry, run_registry
 from tests.support.tlsgen import make_chain
@@ -47,11 +48,12 @@ def token_registry(workdir, tls):
     """A registry with `auth: token` (set through distribution's environment overrides, only while it
     starts) pointing at a token issuer on another port and path."""
     with contextlib.ExitStack() as stack:
-        issuer = stack.enter_context(run_token_issuer(workdir, {USER: PASSWORD}, tls=(tls["cert"], tls["key"])))
+        server_tls = (tls["cert"], tls["key"])
+        issuer = stack.enter_context(run_token_issuer(workdir, {USER: PASSWORD}, tls=server_tls))
         with pytest.MonkeyPatch.context() as env:
             for name, value in issuer.registry_env().items():
                 env.setenv(name, value)
-            registry = stack.enter_context(run_registry(workdir, "token", tls=(tls["cert"], tls["key"])))
+            registry = stack.enter_context(run_registry(workdir, "token", tls=server_tls))
         yield registry, issuer
 
 
@@ -85,7 +87,8 @@ def test_push_and_pull_end_to_end_with_basic_auth(basic_registry, tls, manifest_
             / "_manifests/tags" / tag / "current/link")
     assert link.read_text() == report.digest
     resp = requests.get(f"{basic_registry.url}/v2/{DEFAULT_REPO}/manifests/{tag}", auth=(USER, PASSWORD),
-                        headers={"Accept": MEDIA_TYPES[manifest_format][0]}, verify=str(tls["ca"]), timeout=10)
+                        headers={"Accept": MEDIA_TYPES[manifest_format][0]}, verify=str(tls["ca"]),
+                        timeout=10)
     assert resp.status_code == 200
     assert resp.headers["Docker-Content-Digest"] == report.digest
     assert resp.headers["Content-Type"] == MEDIA_TYPES[manifest_format][0]
@@ -141,7 +144,8 @@ def test_address_missing_from_the_cert_sans_is_a_clear_tls_error(basic_registry,
 
 
 def test_proxy_image_resolves_by_head_or_fails(basic_registry, tls):
-    report, text = smoke(basic_registry.address, tls["ca"], tag="for-proxy", proxy_image=f"{DEFAULT_REPO}:for-proxy")
+    report, text = smoke(basic_registry.address, tls["ca"], tag="for-proxy",
+                         proxy_image=f"{DEFAULT_REPO}:for-proxy")
     assert report.ok, text
     assert f"✓ proxy  {DEFAULT_REPO}:for-proxy → {report.digest}" in text
 
@@ -224,8 +228,8 @@ def nginx_gateway(workdir: Path, name: str, tls: dict[str, Path], *, real: Regis
     conf = directory / "nginx.conf"
     conf.write_text(NGINX_CONF.format(dir=directory, port=port, cert=tls["cert"], key=tls["key"],
                                       real=real.address, head=head.address, directives=directives))
-    with running([require_binary("nginx"), "-p", str(directory), "-c", str(conf), "-e", str(directory / "error.log")],
-                 log=directory / "nginx.log", port=port):
+    args = [require_binary("nginx"), "-p", directory, "-c", conf, "-e", directory / "error.log"]
+    with running([str(arg) for arg in args], log=directory / "nginx.log", port=port):
         yield f"127.0.0.1:{port}"
 
 
@@ -274,7 +278,8 @@ def test_relative_upload_location_is_resolved_against_the_registry(workdir, tls,
 
 def test_a_gateway_that_drops_the_api_version_header_fails_the_ping(workdir, tls, plain_registry):
     with nginx_gateway(workdir, "nginx-no-version", tls, real=plain_registry, head=plain_registry,
-                       directives=FORWARD_HOST + " proxy_hide_header Docker-Distribution-Api-Version;") as gateway:
+                       directives=f"{FORWARD_HOST} proxy_hide_header Docker-Distribution-Api-Version;") \
+            as gateway:
         report, text = smoke(gateway, tls["ca"])
 
     assert [s.name for s in report.steps] == ["ping"] and not report.ok
