@@ -6,6 +6,7 @@ components and passes their outputs to each other, then exports the stack output
 import pulumi
 
 from components.config import load_settings
+from components.docker_client_trust import DockerClientTrust, DockerClientTrustArgs
 from components.gateway_manifests import GatewaySpec
 from components.nginx_gateway import NginxGateway, NginxGatewayArgs
 from components.nexus_manifests import NexusSpec
@@ -62,6 +63,14 @@ gateway = NginxGateway("gateway", NginxGatewayArgs(
     private_key_pem=cert.private_key_pem,
     registry_host=settings.registry_host,
 ))
+
+if settings.docker_hosts:
+    DockerClientTrust("docker-trust", DockerClientTrustArgs(
+        hosts=settings.docker_hosts,
+        registry_address=gateway.registry_address,
+        ca_cert_pem=cert.ca_cert_pem,
+        ssh_private_key=pulumi.Output.secret(settings.ssh_private_key.reveal()),
+    ))
 
 pulumi.export("registry", gateway.registry_address)
 pulumi.export("nexus_url", gateway.web_url)
