@@ -4,7 +4,6 @@ token issuer, and nginx in front where a gateway's routing is the point. No HTTP
 from __future__ import annotations
 
 import contextlib
-import json
 import os
 import secrets
 import subprocess
