@@ -56,12 +56,23 @@ def registry_config(*, port: int, root: Path, proxy_remote: str | None = None,
     return cfg
 
 
+def _merge(base: dict, extra: dict) -> dict:
+    """`base` updated by `extra`, nested dicts merged key by key."""
+    out = dict(base)
+    for key, value in extra.items():
+        out[key] = _merge(out[key], value) if isinstance(value, dict) and isinstance(out.get(key), dict) \
+            else value
+    return out
+
+
 @contextlib.contextmanager
 def run_registry(workdir: Path, name: str, *, proxy_remote: str | None = None,
                  users: dict[str, str] | None = None,
-                 tls: tuple[Path, Path] | None = None) -> Iterator[Registry]:
+                 tls: tuple[Path, Path] | None = None,
+                 extra: dict | None = None, port: int | None = None) -> Iterator[Registry]:
     """A registry named `name` under workdir/name: plain (hosted), a pull-through cache of
-    `proxy_remote`, with htpasswd `users`, and/or serving TLS with (cert, key)."""
+    `proxy_remote`, with htpasswd `users`, and/or serving TLS with (cert, key). `extra` is merged
+    into the config (e.g. {"http": {"host": ...}}); `port` fixes the port (default: a free one)."""
     binary = require_binary("docker-registry")
     root = workdir / name
     root.mkdir(parents=True, exist_ok=True)
@@ -69,10 +80,10 @@ def run_registry(workdir: Path, name: str, *, proxy_remote: str | None = None,
     if users:
         htpasswd = root / "htpasswd"
         htpasswd.write_text("".join(htpasswd_line(u, p) + "\n" for u, p in users.items()))
-    port = free_port()
+    port = port or free_port()
     config = root / "config.yml"
-    config.write_text(json.dumps(registry_config(port=port, root=root, proxy_remote=proxy_remote,
-                                                 htpasswd=htpasswd, tls=tls)))
+    config.write_text(json.dumps(_merge(registry_config(port=port, root=root, proxy_remote=proxy_remote,
+                                                        htpasswd=htpasswd, tls=tls), extra or {})))
     log = root / "registry.log"
     with running([binary, "serve", str(config)], log=log, port=port):
         yield Registry(name=name, port=port, root=root, log=log, scheme="https" if tls else "http")
