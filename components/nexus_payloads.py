@@ -253,11 +253,16 @@ def check_inputs(fields: Iterable[Field], news: Mapping[str, Any],
         try:
             inputs[field.key] = field.validate(value)
         except InvalidValue as exc:
-            failures.append((field.key, f"{field.key}: {exc} (got {value!r})"))
+            failures.append((field.key, f"{field.key}: {exc} (got {redacted(value)!r})"))
             inputs[field.key] = value
     if not failures and cross_check is not None:
         failures.extend(cross_check(inputs))
     return inputs, failures
+
+
+def redacted(value: Any) -> Any:
+    # A URL with user:password@ is refused; the refusal must not echo the password.
+    return re.sub(r"(?<=://)[^/@\s]*@", "***@", value) if isinstance(value, str) else value
 
 
 def diff_inputs(fields: Iterable[Field], olds: Mapping[str, Any], news: Mapping[str, Any]

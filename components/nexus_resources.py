@@ -1,0 +1,477 @@
+"""Dynamic Pulumi resources for Nexus objects: file blob stores, docker hosted/proxy/group repositories,
+active security realms and anonymous access.
+
+Importing this module registers nothing and reads no config: the provider classes are pickled by reference
+(`components.nexus_resources.<Name>Provider`) into each resource's `__provider` input and re-imported by the
+dynamic provider process, which then calls `configure()` with the stack config.
+
+Credentials: user `admin`, password from the stack config key `adminPassword` (read in `configure()` only).
+The password lives on the configured provider instance, is dropped when the provider is pickled
+(`__getstate__`), and is never an input, an output, a log line or part of an error message.
+
+Singletons:
+- `ActiveRealms` makes sure the requested realms are active. Realms already active stay where they are;
+  missing ones are appended in the requested order. Outs record which realms this resource activated
+  (`added`); an update or a destroy deactivates only those (never `NexusAuthenticatingRealm`, which the admin
+  login needs), so realms somebody else activated are left alone. Use one `ActiveRealms` per Nexus.
+- `AnonymousAccess` sets `enabled` and keeps Nexus' user and realm. Outs record the setting found before
+  (`previous_enabled`); a destroy restores it, leaving Nexus as it was found.
+"""
+from __future__ import annotations
+
+import time
+from typing import Any, ClassVar, Mapping, Optional
+
+import pulumi
+from pulumi.dynamic import (CheckFailure, CheckResult, ConfigureRequest, CreateResult, DiffResult, ReadResult,
+                            ResourceProvider, UpdateResult)
+
+from components import nexus_payloads as p
+from components.nexus_api import (PASSWORD_KEY, URL_KEY, ClientSettings, NexusApiError, NexusClient,
+                                  NexusConflictError, NexusError)
+
+
+class _NexusProvider(ResourceProvider):
+    """Shared check/diff (from the payload field tables), configure() and per-call client construction."""
+
+    fields: ClassVar[tuple[p.Field, ...]]
+    _password: Optional[str] = None        # set only by configure(); a class default of None, never a secret
+
+    def __init__(self, settings: Optional[ClientSettings] = None) -> None:
+        super().__init__()
+        self.settings = settings or ClientSettings()
+
+    def configure(self, req: ConfigureRequest) -> None:
+        self._password = req.config.get(PASSWORD_KEY)
+
+    def __getstate__(self) -> dict:
+        # A provider configured in this process must not carry the password into a pickle.
+        return {k: v for k, v in self.__dict__.items() if k != "_password"}
+
+    def cross_check(self, inputs: Mapping[str, Any]) -> list[tuple[str, str]]:
+        return []
+
+    def check(self, _olds: dict, news: dict) -> CheckResult:
+        inputs, failures = p.check_inputs(self.fields, news, self.cross_check)
+        return CheckResult(inputs, [CheckFailure(key, reason) for key, reason in failures])
+
+    def diff(self, _id: str, olds: dict, news: dict) -> DiffResult:
+        changed, replaces = p.diff_inputs(self.fields, olds, news)
+        return DiffResult(changes=bool(changed), replaces=replaces,
+                          delete_before_replace=True if replaces else None)
+
+    def _inputs(self, props: Mapping[str, Any]) -> dict:
+        return {f.key: props.get(f.key) for f in self.fields}
+
+    def _client(self, props: Mapping[str, Any]) -> NexusClient:
+        try:
+            url = p.nexus_url(props.get("nexus_url"))
+        except p.InvalidValue as exc:
+            raise NexusError(f"nexus_url {p.redacted(props.get('nexus_url'))!r}: {exc}") from None
+        if not self._password:
+            raise NexusError(f"no Nexus admin password: the provider reads the `{PASSWORD_KEY}` stack config key; "
+                             f"set it with `pulumi config set --secret {PASSWORD_KEY} <password>`")
+        return NexusClient(url, self._password, self.settings)
+
+
+# --------------------------------------------------------------------------------------------------------------
+# Objects keyed by name: blob stores and repositories.
+
+class _NamedObjectProvider(_NexusProvider):
+    kind: ClassVar[str]                    # for messages, e.g. "docker hosted repository"
+
+    # ---- the REST calls a subclass provides --------------------------------------------------------------------
+    def _names(self, client: NexusClient) -> list[str]: raise NotImplementedError
+    def _get(self, client: NexusClient, name: str) -> Optional[dict]: raise NotImplementedError
+    def _post(self, client: NexusClient, inputs: dict) -> None: raise NotImplementedError
+    def _put(self, client: NexusClient, name: str, inputs: dict) -> None: raise NotImplementedError
+    def _delete(self, client: NexusClient, name: str) -> None: raise NotImplementedError
+    def _outs(self, name: str, body: dict) -> dict: raise NotImplementedError
+
+    def _before_write(self, client: NexusClient, inputs: dict) -> None:
+        """Refuse inputs the server cannot take (edition checks) before anything is sent."""
+
+    # ---- CRUD --------------------------------------------------------------------------------------------------
+    def create(self, props: dict) -> CreateResult:
+        inputs = self._inputs(props)
+        name, client = inputs["name"], self._client(inputs)
+        client.wait_until_ready()
+        self._before_write(client, inputs)
+        if self._exists(client, name):
+            raise self._already_exists(name)
+        posted = False
+        try:
+            self._post(client, inputs)
+            posted = True
+            outs = self._read_back(client, name, inputs)
+        except NexusError as err:
+            raise self._undo_create(client, name, err, posted) from err
+        return CreateResult(name, outs)
+
+    def read(self, id_: str, props: dict) -> ReadResult:
+        client = self._client(props)
+        body = self._get(client, id_)
+        if body is None:                               # deleted outside Pulumi: refresh drops it from state
+            return ReadResult("", {})
+        outs = {"nexus_url": client.base_url, **self._outs(id_, body)}
+        return ReadResult(id_, outs, p.inputs_from_outs(self.fields, outs))
+
+    def update(self, id_: str, _olds: dict, news: dict) -> UpdateResult:
+        inputs = self._inputs(news)
+        client = self._client(inputs)
+        client.wait_until_ready()
+        self._before_write(client, inputs)
+        try:
+            self._put(client, id_, inputs)
+        except NexusApiError as err:
+            if err.status != 404:
+                raise
+            raise NexusError(f"{self.kind} {id_!r} no longer exists in Nexus (deleted outside Pulumi); run "
+                             f"`pulumi refresh` so the next `pulumi up` creates it again") from err
+        return UpdateResult(self._read_back(client, id_, inputs))
+
+    def delete(self, id_: str, props: dict) -> None:
+        self._delete(self._client(props), id_)         # 404 is fine: already gone
+
+    # ---- helpers -----------------------------------------------------------------------------------------------
+    def _exists(self, client: NexusClient, name: str) -> bool:
+        return name.lower() in (n.lower() for n in self._names(client))   # Nexus names ignore case
+
+    def _already_exists(self, name: str) -> NexusConflictError:
+        return NexusConflictError(
+            f"{self.kind} {name!r} already exists in Nexus (names ignore case) and is not managed by this stack. "
+            f"Dynamic resources cannot adopt it: delete it in Nexus or choose another name")
+
+    def _read_back(self, client: NexusClient, name: str, inputs: dict) -> dict:
+        body = self._get(client, name)
+        if body is None:
+            raise NexusError(f"{self.kind} {name!r} was accepted by Nexus but cannot be read back")
+        return {"nexus_url": client.base_url, **self._outs(name, body)}
+
+    def _undo_create(self, client: NexusClient, name: str, err: NexusError, posted: bool) -> NexusError:
+        """Make a failed create leave nothing behind; return the error to raise."""
+        if not posted and not err.uncertain:
+            # Nexus answered the only POST it saw, with an error: it created nothing for us. If the object is
+            # there now, someone else created it meanwhile (Nexus' duplicate-name text is not reliable).
+            return self._already_exists(name) if isinstance(err, NexusApiError) and self._exists(client, name) \
+                else err
+        try:
+            appeared = self._appears(client, name, 0.0 if posted else self.settings.settle_time)
+            if appeared:
+                self._delete(client, name)
+            outcome = (f"the partially created {self.kind} {name!r} was deleted again" if appeared
+                       else f"{self.kind} {name!r} was not created")
+        except NexusError as cleanup_err:
+            outcome = (f"could not check whether {self.kind} {name!r} was created ({cleanup_err}); "
+                       f"check Nexus and delete it by hand if it exists")
+        return NexusError(f"creating {self.kind} {name!r} failed: {err}; {outcome}", uncertain=err.uncertain)
+
+    def _appears(self, client: NexusClient, name: str, window: float) -> bool:
+        """Whether the object exists, watching for up to `window` seconds (a timed-out POST may land late)."""
+        deadline = time.monotonic() + window
+        while not self._exists(client, name):
+            if time.monotonic() >= deadline:
+                return False
+            time.sleep(min(self.settings.ready_interval, max(window / 10, 0.01)))
+        return True
+
+
+class BlobStoreProvider(_NamedObjectProvider):
+    fields = p.BLOB_STORE_FIELDS
+    kind = "file blob store"
+
+    def _names(self, client: NexusClient) -> list[str]:
+        return [b.get("name", "") for b in client.get("/v1/blobstores") or []]
+
+    def _get(self, client: NexusClient, name: str) -> Optional[dict]:
+        return client.get(f"/v1/blobstores/file/{name}", missing_ok=True)
+
+    def _post(self, client: NexusClient, inputs: dict) -> None:
+        client.post("/v1/blobstores/file", p.blob_store_create_request(inputs))
+
+    def _put(self, client: NexusClient, name: str, inputs: dict) -> None:
+        client.put(f"/v1/blobstores/file/{name}", p.blob_store_update_request(inputs))
+
+    def _delete(self, client: NexusClient, name: str) -> None:
+        client.delete(f"/v1/blobstores/{name}")        # a store still in use: Nexus' 400 message surfaces
+
+    def _outs(self, name: str, body: dict) -> dict:
+        return p.blob_store_outs(name, body)
+
+
+class _DockerRepositoryProvider(_NamedObjectProvider):
+    repository_type: ClassVar[str]                     # hosted | proxy | group (the URL segment)
+
+    @staticmethod
+    def _request(inputs: Mapping[str, Any]) -> dict: raise NotImplementedError
+
+    @staticmethod
+    def _normalise(body: Mapping[str, Any]) -> dict: raise NotImplementedError
+
+    def _names(self, client: NexusClient) -> list[str]:
+        return [r.get("name", "") for r in client.get("/v1/repositories") or []]
+
+    def _get(self, client: NexusClient, name: str) -> Optional[dict]:
+        # 404 also when the name exists with another format or type: that object is not ours.
+        return client.get(f"/v1/repositories/docker/{self.repository_type}/{name}", missing_ok=True)
+
+    def _post(self, client: NexusClient, inputs: dict) -> None:
+        client.post(f"/v1/repositories/docker/{self.repository_type}", self._request(inputs))
+
+    def _put(self, client: NexusClient, name: str, inputs: dict) -> None:
+        client.put(f"/v1/repositories/docker/{self.repository_type}/{name}", self._request(inputs))
+
+    def _delete(self, client: NexusClient, name: str) -> None:
+        client.delete(f"/v1/repositories/{name}")      # Nexus also drops it from every group
+
+    def _outs(self, name: str, body: dict) -> dict:
+        return self._normalise(body)
+
+
+class DockerHostedRepositoryProvider(_DockerRepositoryProvider):
+    fields = p.HOSTED_FIELDS
+    kind = "docker hosted repository"
+    repository_type = "hosted"
+    _request = staticmethod(p.hosted_request)
+    _normalise = staticmethod(p.hosted_outs)
+
+
+class DockerProxyRepositoryProvider(_DockerRepositoryProvider):
+    fields = p.PROXY_FIELDS
+    kind = "docker proxy repository"
+    repository_type = "proxy"
+    _request = staticmethod(p.proxy_request)
+    _normalise = staticmethod(p.proxy_outs)
+
+    def cross_check(self, inputs: Mapping[str, Any]) -> list[tuple[str, str]]:
+        return p.proxy_cross_check(inputs)
+
+
+class DockerGroupRepositoryProvider(_DockerRepositoryProvider):
+    fields = p.GROUP_FIELDS
+    kind = "docker group repository"
+    repository_type = "group"
+    _request = staticmethod(p.group_request)
+    _normalise = staticmethod(p.group_outs)
+
+    def cross_check(self, inputs: Mapping[str, Any]) -> list[tuple[str, str]]:
+        return p.group_cross_check(inputs)
+
+    def _before_write(self, client: NexusClient, inputs: dict) -> None:
+        if inputs.get("writable_member"):
+            client.require_pro("writable_member (Nexus group writableMember, group deployment)")
+
+
+# --------------------------------------------------------------------------------------------------------------
+# Singletons: active realms and anonymous access.
+
+REALMS_PATH = "/v1/security/realms/active"
+ANONYMOUS_PATH = "/v1/security/anonymous"
+
+
+class ActiveRealmsProvider(_NexusProvider):
+    fields = p.REALMS_FIELDS
+    ID = "active-realms"
+
+    def create(self, props: dict) -> CreateResult:
+        return CreateResult(self.ID, self._apply(self._inputs(props), owned=[]))
+
+    def update(self, _id: str, olds: dict, news: dict) -> UpdateResult:
+        return UpdateResult(self._apply(self._inputs(news), owned=olds.get("added") or []))
+
+    def read(self, id_: str, props: dict) -> ReadResult:
+        client = self._client(props)
+        active = client.get(REALMS_PATH) or []
+        outs = {"nexus_url": client.base_url,
+                "realms": [r for r in props.get("realms") or [] if r in active],   # a deactivated one is drift
+                "active": active,
+                "added": [r for r in props.get("added") or [] if r in active]}
+        return ReadResult(id_, outs, p.inputs_from_outs(self.fields, outs))
+
+    def delete(self, _id: str, props: dict) -> None:
+        client = self._client(props)
+        active = client.get(REALMS_PATH) or []
+        remaining = p.release_realms(active, props.get("added") or [])
+        if remaining != active:
+            client.put(REALMS_PATH, remaining)
+
+    def _apply(self, inputs: dict, owned: list[str]) -> dict:
+        client = self._client(inputs)
+        client.wait_until_ready()
+        active = client.get(REALMS_PATH) or []
+        new_active, now_owned = p.plan_realms(active, inputs["realms"], owned)
+        if new_active != active:                        # unknown ids: Nexus' 400 names them
+            client.put(REALMS_PATH, new_active)
+        return {"nexus_url": client.base_url, "realms": list(inputs["realms"]), "active": new_active,
+                "added": now_owned}
+
+
+class AnonymousAccessProvider(_NexusProvider):
+    fields = p.ANONYMOUS_FIELDS
+    ID = "anonymous-access"
+
+    def create(self, props: dict) -> CreateResult:
+        return CreateResult(self.ID, self._apply(self._inputs(props), previous=None))
+
+    def update(self, _id: str, olds: dict, news: dict) -> UpdateResult:
+        return UpdateResult(self._apply(self._inputs(news), previous=olds.get("previous_enabled")))
+
+    def read(self, id_: str, props: dict) -> ReadResult:
+        client = self._client(props)
+        outs = {"nexus_url": client.base_url, **p.anonymous_outs(client.get(ANONYMOUS_PATH) or {}),
+                "previous_enabled": props.get("previous_enabled")}
+        return ReadResult(id_, outs, p.inputs_from_outs(self.fields, outs))
+
+    def delete(self, _id: str, props: dict) -> None:
+        previous = props.get("previous_enabled")
+        if previous is None:
+            return
+        client = self._client(props)
+        current = client.get(ANONYMOUS_PATH) or {}
+        if bool(current.get("enabled")) != previous:
+            client.put(ANONYMOUS_PATH, p.anonymous_request(current, previous))
+
+    def _apply(self, inputs: dict, previous: Optional[bool]) -> dict:
+        client = self._client(inputs)
+        client.wait_until_ready()
+        current = client.get(ANONYMOUS_PATH) or {}
+        if previous is None:
+            previous = bool(current.get("enabled"))
+        if bool(current.get("enabled")) != inputs["enabled"]:
+            current = client.put(ANONYMOUS_PATH, p.anonymous_request(current, inputs["enabled"])) or current
+        return {"nexus_url": client.base_url, **p.anonymous_outs(current), "previous_enabled": previous}
+
+
+# --------------------------------------------------------------------------------------------------------------
+# The resources a program declares.
+
+def _props(inputs: dict, outputs: tuple[str, ...]) -> dict:
+    # Output-only keys are seeded with None so they become typed attributes of the resource.
+    return {**inputs, **dict.fromkeys(outputs)}
+
+
+class BlobStore(pulumi.dynamic.Resource, module="nexus", name="BlobStore"):
+    """A Nexus file blob store. `path` defaults to the name (relative to <data-dir>/blobs)."""
+    nexus_url: pulumi.Output[str]
+    name: pulumi.Output[str]
+    path: pulumi.Output[str]
+    soft_quota: pulumi.Output[Optional[dict]]
+
+    def __init__(self, resource_name: str, *, nexus_url: pulumi.Input[str], name: pulumi.Input[str],
+                 path: Optional[pulumi.Input[str]] = None, soft_quota: Optional[pulumi.Input[dict]] = None,
+                 opts: Optional[pulumi.ResourceOptions] = None) -> None:
+        super().__init__(BlobStoreProvider(), resource_name,
+                         _props(dict(nexus_url=nexus_url, name=name, path=path, soft_quota=soft_quota), ()), opts)
+
+
+class DockerHostedRepository(pulumi.dynamic.Resource, module="nexus", name="DockerHostedRepository"):
+    """A docker hosted repository (push target); `url` is Nexus' repository URL."""
+    nexus_url: pulumi.Output[str]
+    name: pulumi.Output[str]
+    blob_store: pulumi.Output[str]
+    http_port: pulumi.Output[Optional[int]]
+    force_basic_auth: pulumi.Output[bool]
+    v1_enabled: pulumi.Output[bool]
+    strict_content_type_validation: pulumi.Output[bool]
+    write_policy: pulumi.Output[str]
+    online: pulumi.Output[bool]
+    url: pulumi.Output[str]
+
+    def __init__(self, resource_name: str, *, nexus_url: pulumi.Input[str], name: pulumi.Input[str],
+                 blob_store: pulumi.Input[str], http_port: Optional[pulumi.Input[int]] = None,
+                 force_basic_auth: pulumi.Input[bool] = False, v1_enabled: pulumi.Input[bool] = False,
+                 strict_content_type_validation: pulumi.Input[bool] = True,
+                 write_policy: pulumi.Input[str] = "allow", online: pulumi.Input[bool] = True,
+                 opts: Optional[pulumi.ResourceOptions] = None) -> None:
+        super().__init__(DockerHostedRepositoryProvider(), resource_name, _props(dict(
+            nexus_url=nexus_url, name=name, blob_store=blob_store, http_port=http_port,
+            force_basic_auth=force_basic_auth, v1_enabled=v1_enabled,
+            strict_content_type_validation=strict_content_type_validation, write_policy=write_policy,
+            online=online), ("url",)), opts)
+
+
+class DockerProxyRepository(pulumi.dynamic.Resource, module="nexus", name="DockerProxyRepository"):
+    """A docker proxy repository (pull-through cache of `remote_url`); `index_url` only with docker_index CUSTOM."""
+    nexus_url: pulumi.Output[str]
+    name: pulumi.Output[str]
+    blob_store: pulumi.Output[str]
+    remote_url: pulumi.Output[str]
+    docker_index: pulumi.Output[str]
+    index_url: pulumi.Output[Optional[str]]
+    http_port: pulumi.Output[Optional[int]]
+    content_max_age: pulumi.Output[int]
+    metadata_max_age: pulumi.Output[int]
+    force_basic_auth: pulumi.Output[bool]
+    v1_enabled: pulumi.Output[bool]
+    strict_content_type_validation: pulumi.Output[bool]
+    online: pulumi.Output[bool]
+    url: pulumi.Output[str]
+
+    def __init__(self, resource_name: str, *, nexus_url: pulumi.Input[str], name: pulumi.Input[str],
+                 blob_store: pulumi.Input[str], remote_url: pulumi.Input[str],
+                 docker_index: pulumi.Input[str] = "HUB", index_url: Optional[pulumi.Input[str]] = None,
+                 http_port: Optional[pulumi.Input[int]] = None,
+                 content_max_age: pulumi.Input[int] = p.DEFAULT_MAX_AGE_MINUTES,
+                 metadata_max_age: pulumi.Input[int] = p.DEFAULT_MAX_AGE_MINUTES,
+                 force_basic_auth: pulumi.Input[bool] = False, v1_enabled: pulumi.Input[bool] = False,
+                 strict_content_type_validation: pulumi.Input[bool] = True, online: pulumi.Input[bool] = True,
+                 opts: Optional[pulumi.ResourceOptions] = None) -> None:
+        super().__init__(DockerProxyRepositoryProvider(), resource_name, _props(dict(
+            nexus_url=nexus_url, name=name, blob_store=blob_store, remote_url=remote_url,
+            docker_index=docker_index, index_url=index_url, http_port=http_port, content_max_age=content_max_age,
+            metadata_max_age=metadata_max_age, force_basic_auth=force_basic_auth, v1_enabled=v1_enabled,
+            strict_content_type_validation=strict_content_type_validation, online=online), ("url",)), opts)
+
+
+class DockerGroupRepository(pulumi.dynamic.Resource, module="nexus", name="DockerGroupRepository"):
+    """A docker group repository over `members` (ordered). `writable_member` needs Nexus Pro."""
+    nexus_url: pulumi.Output[str]
+    name: pulumi.Output[str]
+    blob_store: pulumi.Output[str]
+    members: pulumi.Output[list]
+    writable_member: pulumi.Output[Optional[str]]
+    http_port: pulumi.Output[Optional[int]]
+    force_basic_auth: pulumi.Output[bool]
+    v1_enabled: pulumi.Output[bool]
+    strict_content_type_validation: pulumi.Output[bool]
+    online: pulumi.Output[bool]
+    url: pulumi.Output[str]
+
+    def __init__(self, resource_name: str, *, nexus_url: pulumi.Input[str], name: pulumi.Input[str],
+                 blob_store: pulumi.Input[str], members: pulumi.Input[list],
+                 http_port: Optional[pulumi.Input[int]] = None, force_basic_auth: pulumi.Input[bool] = False,
+                 v1_enabled: pulumi.Input[bool] = False, strict_content_type_validation: pulumi.Input[bool] = True,
+                 online: pulumi.Input[bool] = True, writable_member: Optional[pulumi.Input[str]] = None,
+                 opts: Optional[pulumi.ResourceOptions] = None) -> None:
+        super().__init__(DockerGroupRepositoryProvider(), resource_name, _props(dict(
+            nexus_url=nexus_url, name=name, blob_store=blob_store, members=members, http_port=http_port,
+            force_basic_auth=force_basic_auth, v1_enabled=v1_enabled,
+            strict_content_type_validation=strict_content_type_validation, online=online,
+            writable_member=writable_member), ("url",)), opts)
+
+
+class ActiveRealms(pulumi.dynamic.Resource, module="nexus", name="ActiveRealms"):
+    """Realms that must be active (e.g. DockerToken). `added`: the ones this resource activated."""
+    nexus_url: pulumi.Output[str]
+    realms: pulumi.Output[list]
+    active: pulumi.Output[list]
+    added: pulumi.Output[list]
+
+    def __init__(self, resource_name: str, *, nexus_url: pulumi.Input[str], realms: pulumi.Input[list],
+                 opts: Optional[pulumi.ResourceOptions] = None) -> None:
+        super().__init__(ActiveRealmsProvider(), resource_name,
+                         _props(dict(nexus_url=nexus_url, realms=realms), ("active", "added")), opts)
+
+
+class AnonymousAccess(pulumi.dynamic.Resource, module="nexus", name="AnonymousAccess"):
+    """Nexus' anonymous access switch; a destroy restores `previous_enabled`."""
+    nexus_url: pulumi.Output[str]
+    enabled: pulumi.Output[bool]
+    user_id: pulumi.Output[str]
+    realm_name: pulumi.Output[str]
+    previous_enabled: pulumi.Output[bool]
+
+    def __init__(self, resource_name: str, *, nexus_url: pulumi.Input[str], enabled: pulumi.Input[bool],
+                 opts: Optional[pulumi.ResourceOptions] = None) -> None:
+        super().__init__(AnonymousAccessProvider(), resource_name, _props(
+            dict(nexus_url=nexus_url, enabled=enabled), ("user_id", "realm_name", "previous_enabled")), opts)
