@@ -1,19 +1,22 @@
 """nexus-registry: a private Docker registry on Kubernetes (Nexus 3 behind one TLS nginx address).
 
 Reads the stack settings (all validation happens there, before any resource), creates the
-components and passes their outputs to each other, then exports the stack outputs.
+components, passes their outputs to each other and exports the stack outputs.
 """
 import pulumi
 
 from components.config import load_settings
-from components.docker_client_trust import DockerClientTrust, DockerClientTrustArgs
+from components.docker_client_trust import DockerClientTrust, DockerClientTrustArgs, ca_dir
+from components.docker_repo_set import DockerRepoSet, DockerRepoSetArgs
 from components.gateway_manifests import GatewaySpec
-from components.nginx_gateway import NginxGateway, NginxGatewayArgs
 from components.nexus_manifests import NexusSpec
 from components.nexus_server import NexusServer, NexusServerArgs
+from components.nginx_gateway import NginxGateway, NginxGatewayArgs
 from components.self_signed_cert import SelfSignedCert, SelfSignedCertArgs
+from components.smoke_command import SmokeCheck, SmokeCheckArgs
 
 settings = load_settings()
+admin_password = pulumi.Output.secret(settings.admin_password.reveal())
 
 cert = SelfSignedCert("registry-tls", SelfSignedCertArgs(
     ip_addresses=settings.public_ips,
@@ -39,7 +42,7 @@ nexus = NexusServer("nexus", NexusServerArgs(
         host_path=settings.host_path,
         node_name=settings.nexus_node_name,
     ),
-    admin_password=pulumi.Output.secret(settings.admin_password.reveal()),
+    admin_password=admin_password,
     create_namespace=settings.create_namespace,
     retain_data=settings.retain_data,
 ))
@@ -64,6 +67,16 @@ gateway = NginxGateway("gateway", NginxGatewayArgs(
     registry_host=settings.registry_host,
 ))
 
+repos = DockerRepoSet("docker-repos", DockerRepoSetArgs(
+    nexus_url=settings.nexus_url or gateway.web_url,
+    hosted=settings.hosted,
+    group=settings.group,
+    proxy=settings.proxy,
+    shared_blob_store=settings.shared_blob_store,
+    anonymous_pull=settings.anonymous_pull,
+    depends_on=[nexus.service, gateway.service],
+))
+
 if settings.docker_hosts:
     DockerClientTrust("docker-trust", DockerClientTrustArgs(
         hosts=settings.docker_hosts,
@@ -72,7 +85,25 @@ if settings.docker_hosts:
         ssh_private_key=pulumi.Output.secret(settings.ssh_private_key.reveal()),
     ))
 
-pulumi.export("registry", gateway.registry_address)
+if settings.smoke:
+    SmokeCheck("registry-smoke", SmokeCheckArgs(
+        registry_address=gateway.registry_address,
+        ca_cert_pem=cert.ca_cert_pem,
+        password=admin_password,
+        triggers=[gateway.registry_address, cert.ca_cert_pem, repos.repositories],
+        depends_on=list(repos.resources),
+    ))
+
+registry = gateway.registry_address
+pulumi.export("registry", registry)
+if gateway.push_address is not None:
+    pulumi.export("push_registry", gateway.push_address)
 pulumi.export("nexus_url", gateway.web_url)
 pulumi.export("ca_cert_pem", cert.ca_cert_pem)
+pulumi.export("ca_path", registry.apply(lambda a: f"{ca_dir(a)}/ca.crt"))
+pulumi.export("repositories", repos.repositories)
+pulumi.export("docker_login", registry.apply(lambda a: f"docker login {a} -u admin"))
+pulumi.export("docker_pull_example", registry.apply(lambda a: f"docker pull {a}/library/busybox:latest"))
+pulumi.export("docker_push_example", registry.apply(
+    lambda a: f"docker tag busybox:latest {a}/team/busybox:1 && docker push {a}/team/busybox:1"))
 pulumi.export("nexus_service", nexus.service_host)

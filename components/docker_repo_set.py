@@ -1,0 +1,78 @@
+"""DockerRepoSet: everything the original how-to clicked in the Nexus UI, as resources that talk to the
+Nexus REST API (dynamic providers in components/nexus_resources.py): blob stores, docker-hosted (push),
+docker-proxy (Docker Hub), docker-group (hosted then proxy, pull), the Docker Bearer Token realm and
+anonymous access."""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Sequence
+
+import pulumi
+
+from components.config import Repo
+from components.nexus_resources import (ActiveRealms, AnonymousAccess, BlobStore, DockerGroupRepository,
+                                        DockerHostedRepository, DockerProxyRepository)
+
+DOCKER_TOKEN_REALM = "DockerToken"   # "Docker Bearer Token Realm": `docker login` fails without it
+SHARED_BLOB_STORE = "docker"
+
+
+@dataclass(frozen=True)
+class DockerRepoSetArgs:
+    nexus_url: pulumi.Input[str]
+    hosted: Repo
+    group: Repo
+    proxy: Repo
+    shared_blob_store: bool = False
+    anonymous_pull: bool = False
+    # What must be up before Nexus is called: its Service (awaits a ready pod) and the gateway in front.
+    depends_on: Sequence[pulumi.Resource] = ()
+
+
+def blob_store_names(args: DockerRepoSetArgs) -> dict[str, str]:
+    """Repository role → blob store name: one per repository (as the how-to did) or one shared."""
+    if args.shared_blob_store:
+        return {role: SHARED_BLOB_STORE for role in ("hosted", "proxy", "group")}
+    return {"hosted": args.hosted.name, "proxy": args.proxy.name, "group": args.group.name}
+
+
+class DockerRepoSet(pulumi.ComponentResource):
+    hosted_name: pulumi.Output[str]
+    group_name: pulumi.Output[str]
+    proxy_name: pulumi.Output[str]
+
+    def __init__(self, name: str, args: DockerRepoSetArgs, opts: pulumi.ResourceOptions | None = None):
+        super().__init__("nexus-registry:index:DockerRepoSet", name, None, opts)
+        child = pulumi.ResourceOptions(parent=self, depends_on=list(args.depends_on))
+        url = args.nexus_url
+        stores: dict[str, BlobStore] = {}
+        for role, store in blob_store_names(args).items():
+            if store not in stores:
+                stores[store] = BlobStore(f"{name}-blobs-{store}", nexus_url=url, name=store, opts=child)
+        store_of = {role: stores[store].name for role, store in blob_store_names(args).items()}
+
+        # Group and hosted share one auth setup (Bearer token, no forced Basic): the gateway answers the
+        # /v2/ challenge from the group and sends pushes to hosted, so clients must see the same scheme.
+        hosted = DockerHostedRepository(f"{name}-hosted", nexus_url=url, name=args.hosted.name,
+                                        blob_store=store_of["hosted"], http_port=args.hosted.port,
+                                        force_basic_auth=False, write_policy="allow", opts=child)
+        proxy = DockerProxyRepository(f"{name}-proxy", nexus_url=url, name=args.proxy.name,
+                                      blob_store=store_of["proxy"], remote_url=args.proxy.remote_url,
+                                      docker_index="HUB", force_basic_auth=False, opts=child)
+        # v1 on the group answers `docker search` (/v1/search), which the gateway sends there.
+        group = DockerGroupRepository(f"{name}-group", nexus_url=url, name=args.group.name,
+                                      blob_store=store_of["group"], members=[hosted.name, proxy.name],
+                                      http_port=args.group.port, force_basic_auth=False, v1_enabled=True,
+                                      opts=child)
+        realms = ActiveRealms(f"{name}-realms", nexus_url=url, realms=[DOCKER_TOKEN_REALM], opts=child)
+        anonymous = AnonymousAccess(f"{name}-anonymous", nexus_url=url, enabled=args.anonymous_pull,
+                                    opts=child)
+
+        self.resources: Sequence[pulumi.Resource] = [*stores.values(), hosted, proxy, group, realms, anonymous]
+        self.hosted_name, self.group_name, self.proxy_name = hosted.name, group.name, proxy.name
+        self.repositories = pulumi.Output.all(hosted.name, group.name, proxy.name).apply(lambda n: {
+            "hosted": {"name": n[0], "port": args.hosted.port},
+            "group": {"name": n[1], "port": args.group.port},
+            "proxy": {"name": n[2], "remote_url": args.proxy.remote_url},
+        })
+        self.register_outputs({"repositories": self.repositories})
