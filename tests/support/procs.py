@@ -5,7 +5,9 @@ import contextlib
 import os
 import shutil
 import socket
+import socketserver
 import subprocess
+import threading
 import time
 from pathlib import Path
 from typing import Iterator, Sequence
@@ -61,3 +63,15 @@ def running(args: Sequence[str], *, log: Path, port: int | None = None, cwd: Pat
             except subprocess.TimeoutExpired:
                 proc.kill()
                 proc.wait(timeout=5)
+
+
+@contextlib.contextmanager
+def serving(server: socketserver.BaseServer) -> Iterator[socketserver.BaseServer]:
+    """Run an in-process (e.g. http.server) server on a daemon thread for the duration of the block."""
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        yield server
+    finally:
+        server.shutdown()
+        server.server_close()
