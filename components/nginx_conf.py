@@ -130,6 +130,7 @@ proxy_send_timeout {timeout}s;
 proxy_read_timeout {timeout}s;   # a first pull through the proxy may wait on Docker Hub
 client_body_timeout {timeout}s;
 send_timeout {timeout}s;
+absolute_redirect off;           # keep relative Locations relative: nginx would add its own listen port
 {_location_redirects(internal_hosts)}"""
 
 

@@ -97,7 +97,7 @@ def _directives(conf: str, name: str) -> list[str]:
 @pytest.mark.parametrize("directive,value", [
     ("client_max_body_size", "0"), ("proxy_request_buffering", "off"), ("proxy_buffering", "off"),
     ("proxy_http_version", "1.1"), ("proxy_max_temp_file_size", "0"), ("proxy_cache", "off"),
-    ("ssl_protocols", "TLSv1.2 TLSv1.3"),
+    ("ssl_protocols", "TLSv1.2 TLSv1.3"), ("absolute_redirect", "off"),
 ])
 def test_streaming_and_tls_settings(directive, value):
     assert _directives(render(), directive) == [value]
