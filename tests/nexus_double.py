@@ -148,6 +148,8 @@ SPEC_GAPS: tuple[SpecGap, ...] = (
             "nexus-api §2.7: GET answers 200 with the settings; the spec lists only 403"),
     SpecGap("PUT", r"/v1/security/anonymous", 200, ("ResponseNotFound",),
             "nexus-api §2.7: PUT answers 200 with the saved settings; the spec lists only 403"),
+    SpecGap("PUT", r"/v1/security/anonymous", 400, ("ResponseNotFound",),
+            "nexus-api §2.7: an unknown realmName or a blank field answers 400 with a validation list"),
 )
 
 
