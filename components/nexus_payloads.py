@@ -176,6 +176,10 @@ class Field:
     replaces: bool = False            # Nexus refuses the change through its API (rename, blob store move)
     fold_case: bool = False           # Nexus matches the value ignoring case (names, enums)
 
+    @property
+    def required(self) -> bool:
+        return self.default is _REQUIRED
+
     def default_for(self, inputs: Mapping[str, Any]) -> Any:
         return self.default(inputs) if callable(self.default) else self.default
 
@@ -242,12 +246,12 @@ def check_inputs(fields: Iterable[Field], news: Mapping[str, Any],
     failures: list[tuple[str, str]] = []
     for field in fields:
         value = news.get(field.key)
-        if value is None and field.default is not _REQUIRED:
+        if value is None and not field.required:
             value = field.default_for(inputs)
         if is_unknown(value):
             inputs[field.key] = value
             continue
-        if value is None and field.default is _REQUIRED:
+        if value is None and field.required:
             failures.append((field.key, f"{field.key} is required"))
             continue
         try:

@@ -343,135 +343,91 @@ class AnonymousAccessProvider(_NexusProvider):
 
 
 # --------------------------------------------------------------------------------------------------------------
-# The resources a program declares.
+# The resources a program declares: `Name(resource_name, *, <inputs>, opts=None)`, inputs as in the field tables
+# of nexus_payloads (defaults are filled by the provider's check, so they are written down once).
 
-def _props(inputs: dict, outputs: tuple[str, ...]) -> dict:
-    # Output-only keys are seeded with None so they become typed attributes of the resource.
-    return {**inputs, **dict.fromkeys(outputs)}
-
-
-class BlobStore(pulumi.dynamic.Resource, module="nexus", name="BlobStore"):
-    """A Nexus file blob store. `path` defaults to the name (relative to <data-dir>/blobs)."""
+class _NexusResource(pulumi.dynamic.Resource):
+    _provider: ClassVar[type[_NexusProvider]]
+    _outputs: ClassVar[tuple[str, ...]] = ()      # output-only keys, seeded with None to become typed attributes
     nexus_url: pulumi.Output[str]
+
+    def __init__(self, resource_name: str, *, opts: Optional[pulumi.ResourceOptions] = None,
+                 **inputs: Any) -> None:
+        fields = self._provider.fields
+        unknown = sorted(set(inputs) - {f.key for f in fields})
+        missing = [f.key for f in fields if f.required and inputs.get(f.key) is None]
+        if unknown or missing:
+            raise TypeError(f"{type(self).__name__}({resource_name!r}): "
+                            + "; ".join(filter(None, [unknown and f"unknown inputs {unknown}",
+                                                      missing and f"missing required inputs {missing}"])))
+        props = {**{f.key: inputs.get(f.key) for f in fields}, **dict.fromkeys(self._outputs)}
+        super().__init__(self._provider(), resource_name, props, opts)
+
+
+class BlobStore(_NexusResource, module="nexus", name="BlobStore"):
+    """A file blob store. Inputs: nexus_url, name, path (default: name), soft_quota ({type, limit MB} or None)."""
+    _provider = BlobStoreProvider
     name: pulumi.Output[str]
     path: pulumi.Output[str]
     soft_quota: pulumi.Output[Optional[dict]]
 
-    def __init__(self, resource_name: str, *, nexus_url: pulumi.Input[str], name: pulumi.Input[str],
-                 path: Optional[pulumi.Input[str]] = None, soft_quota: Optional[pulumi.Input[dict]] = None,
-                 opts: Optional[pulumi.ResourceOptions] = None) -> None:
-        super().__init__(BlobStoreProvider(), resource_name,
-                         _props(dict(nexus_url=nexus_url, name=name, path=path, soft_quota=soft_quota), ()), opts)
 
-
-class DockerHostedRepository(pulumi.dynamic.Resource, module="nexus", name="DockerHostedRepository"):
-    """A docker hosted repository (push target); `url` is Nexus' repository URL."""
-    nexus_url: pulumi.Output[str]
+class _DockerRepository(_NexusResource):
+    _outputs = ("url",)
     name: pulumi.Output[str]
     blob_store: pulumi.Output[str]
     http_port: pulumi.Output[Optional[int]]
     force_basic_auth: pulumi.Output[bool]
     v1_enabled: pulumi.Output[bool]
     strict_content_type_validation: pulumi.Output[bool]
-    write_policy: pulumi.Output[str]
     online: pulumi.Output[bool]
-    url: pulumi.Output[str]
-
-    def __init__(self, resource_name: str, *, nexus_url: pulumi.Input[str], name: pulumi.Input[str],
-                 blob_store: pulumi.Input[str], http_port: Optional[pulumi.Input[int]] = None,
-                 force_basic_auth: pulumi.Input[bool] = False, v1_enabled: pulumi.Input[bool] = False,
-                 strict_content_type_validation: pulumi.Input[bool] = True,
-                 write_policy: pulumi.Input[str] = "allow", online: pulumi.Input[bool] = True,
-                 opts: Optional[pulumi.ResourceOptions] = None) -> None:
-        super().__init__(DockerHostedRepositoryProvider(), resource_name, _props(dict(
-            nexus_url=nexus_url, name=name, blob_store=blob_store, http_port=http_port,
-            force_basic_auth=force_basic_auth, v1_enabled=v1_enabled,
-            strict_content_type_validation=strict_content_type_validation, write_policy=write_policy,
-            online=online), ("url",)), opts)
+    url: pulumi.Output[str]                       # Nexus' repository URL
 
 
-class DockerProxyRepository(pulumi.dynamic.Resource, module="nexus", name="DockerProxyRepository"):
-    """A docker proxy repository (pull-through cache of `remote_url`); `index_url` only with docker_index CUSTOM."""
-    nexus_url: pulumi.Output[str]
-    name: pulumi.Output[str]
-    blob_store: pulumi.Output[str]
+class DockerHostedRepository(_DockerRepository, module="nexus", name="DockerHostedRepository"):
+    """A docker hosted repository (push). Inputs: nexus_url, name, blob_store, http_port (None), force_basic_auth
+    (False), v1_enabled (False), strict_content_type_validation (True), write_policy ("allow" | "allow_once" |
+    "deny"; default "allow"), online (True)."""
+    _provider = DockerHostedRepositoryProvider
+    write_policy: pulumi.Output[str]
+
+
+class DockerProxyRepository(_DockerRepository, module="nexus", name="DockerProxyRepository"):
+    """A docker proxy repository (pull-through cache). Inputs: nexus_url, name, blob_store, remote_url,
+    docker_index ("HUB" | "REGISTRY" | "CUSTOM"; default "HUB"), index_url (only with CUSTOM), http_port,
+    content_max_age and metadata_max_age (minutes, default 1440), force_basic_auth, v1_enabled,
+    strict_content_type_validation, online."""
+    _provider = DockerProxyRepositoryProvider
     remote_url: pulumi.Output[str]
     docker_index: pulumi.Output[str]
     index_url: pulumi.Output[Optional[str]]
-    http_port: pulumi.Output[Optional[int]]
     content_max_age: pulumi.Output[int]
     metadata_max_age: pulumi.Output[int]
-    force_basic_auth: pulumi.Output[bool]
-    v1_enabled: pulumi.Output[bool]
-    strict_content_type_validation: pulumi.Output[bool]
-    online: pulumi.Output[bool]
-    url: pulumi.Output[str]
-
-    def __init__(self, resource_name: str, *, nexus_url: pulumi.Input[str], name: pulumi.Input[str],
-                 blob_store: pulumi.Input[str], remote_url: pulumi.Input[str],
-                 docker_index: pulumi.Input[str] = "HUB", index_url: Optional[pulumi.Input[str]] = None,
-                 http_port: Optional[pulumi.Input[int]] = None,
-                 content_max_age: pulumi.Input[int] = p.DEFAULT_MAX_AGE_MINUTES,
-                 metadata_max_age: pulumi.Input[int] = p.DEFAULT_MAX_AGE_MINUTES,
-                 force_basic_auth: pulumi.Input[bool] = False, v1_enabled: pulumi.Input[bool] = False,
-                 strict_content_type_validation: pulumi.Input[bool] = True, online: pulumi.Input[bool] = True,
-                 opts: Optional[pulumi.ResourceOptions] = None) -> None:
-        super().__init__(DockerProxyRepositoryProvider(), resource_name, _props(dict(
-            nexus_url=nexus_url, name=name, blob_store=blob_store, remote_url=remote_url,
-            docker_index=docker_index, index_url=index_url, http_port=http_port, content_max_age=content_max_age,
-            metadata_max_age=metadata_max_age, force_basic_auth=force_basic_auth, v1_enabled=v1_enabled,
-            strict_content_type_validation=strict_content_type_validation, online=online), ("url",)), opts)
 
 
-class DockerGroupRepository(pulumi.dynamic.Resource, module="nexus", name="DockerGroupRepository"):
-    """A docker group repository over `members` (ordered). `writable_member` needs Nexus Pro."""
-    nexus_url: pulumi.Output[str]
-    name: pulumi.Output[str]
-    blob_store: pulumi.Output[str]
+class DockerGroupRepository(_DockerRepository, module="nexus", name="DockerGroupRepository"):
+    """A docker group repository. Inputs: nexus_url, name, blob_store, members (ordered list), http_port,
+    force_basic_auth, v1_enabled, strict_content_type_validation, online, writable_member (Nexus Pro only)."""
+    _provider = DockerGroupRepositoryProvider
     members: pulumi.Output[list]
     writable_member: pulumi.Output[Optional[str]]
-    http_port: pulumi.Output[Optional[int]]
-    force_basic_auth: pulumi.Output[bool]
-    v1_enabled: pulumi.Output[bool]
-    strict_content_type_validation: pulumi.Output[bool]
-    online: pulumi.Output[bool]
-    url: pulumi.Output[str]
-
-    def __init__(self, resource_name: str, *, nexus_url: pulumi.Input[str], name: pulumi.Input[str],
-                 blob_store: pulumi.Input[str], members: pulumi.Input[list],
-                 http_port: Optional[pulumi.Input[int]] = None, force_basic_auth: pulumi.Input[bool] = False,
-                 v1_enabled: pulumi.Input[bool] = False, strict_content_type_validation: pulumi.Input[bool] = True,
-                 online: pulumi.Input[bool] = True, writable_member: Optional[pulumi.Input[str]] = None,
-                 opts: Optional[pulumi.ResourceOptions] = None) -> None:
-        super().__init__(DockerGroupRepositoryProvider(), resource_name, _props(dict(
-            nexus_url=nexus_url, name=name, blob_store=blob_store, members=members, http_port=http_port,
-            force_basic_auth=force_basic_auth, v1_enabled=v1_enabled,
-            strict_content_type_validation=strict_content_type_validation, online=online,
-            writable_member=writable_member), ("url",)), opts)
 
 
-class ActiveRealms(pulumi.dynamic.Resource, module="nexus", name="ActiveRealms"):
-    """Realms that must be active (e.g. DockerToken). `added`: the ones this resource activated."""
-    nexus_url: pulumi.Output[str]
+class ActiveRealms(_NexusResource, module="nexus", name="ActiveRealms"):
+    """Realms that must be active (e.g. DockerToken). Inputs: nexus_url, realms. Outs add `active` (Nexus' list)
+    and `added` (the realms this resource activated, given back on destroy)."""
+    _provider = ActiveRealmsProvider
+    _outputs = ("active", "added")
     realms: pulumi.Output[list]
     active: pulumi.Output[list]
     added: pulumi.Output[list]
 
-    def __init__(self, resource_name: str, *, nexus_url: pulumi.Input[str], realms: pulumi.Input[list],
-                 opts: Optional[pulumi.ResourceOptions] = None) -> None:
-        super().__init__(ActiveRealmsProvider(), resource_name,
-                         _props(dict(nexus_url=nexus_url, realms=realms), ("active", "added")), opts)
 
-
-class AnonymousAccess(pulumi.dynamic.Resource, module="nexus", name="AnonymousAccess"):
-    """Nexus' anonymous access switch; a destroy restores `previous_enabled`."""
-    nexus_url: pulumi.Output[str]
+class AnonymousAccess(_NexusResource, module="nexus", name="AnonymousAccess"):
+    """Nexus' anonymous access switch. Inputs: nexus_url, enabled. A destroy restores `previous_enabled`."""
+    _provider = AnonymousAccessProvider
+    _outputs = ("user_id", "realm_name", "previous_enabled")
     enabled: pulumi.Output[bool]
     user_id: pulumi.Output[str]
     realm_name: pulumi.Output[str]
     previous_enabled: pulumi.Output[bool]
-
-    def __init__(self, resource_name: str, *, nexus_url: pulumi.Input[str], enabled: pulumi.Input[bool],
-                 opts: Optional[pulumi.ResourceOptions] = None) -> None:
-        super().__init__(AnonymousAccessProvider(), resource_name, _props(
-            dict(nexus_url=nexus_url, enabled=enabled), ("user_id", "realm_name", "previous_enabled")), opts)

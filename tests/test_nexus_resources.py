@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import base64
 import dataclasses
+import json
 import subprocess
 import sys
 import textwrap
@@ -54,6 +55,58 @@ def test_resources_have_nexus_type_tokens_and_importable_providers(resource, pro
     assert resource._resource_type_name == f"dynamic/nexus:{resource.__name__}"   # pulumi-python:dynamic/nexus:X
     assert provider.__name__ == resource.__name__ + "Provider"
     assert provider.__module__ == "components.nexus_resources"
+
+
+DECLARE_UNDER_MOCKS = textwrap.dedent("""
+    import json, pulumi
+
+    class Mocks(pulumi.runtime.Mocks):
+        seen = {}
+        def new_resource(self, args):
+            Mocks.seen[args.typ] = sorted(k for k in args.inputs if k != "__provider")
+            return args.name + "-id", args.inputs
+        def call(self, args):
+            return {}
+
+    pulumi.runtime.set_mocks(Mocks(), project="nexus-registry", stack="test", preview=False)
+    from components import nexus_resources as r
+    URL = "http://nexus:8081"
+
+    @pulumi.runtime.test
+    def declare():
+        hosted = r.DockerHostedRepository("h", nexus_url=URL, name="h", blob_store="b", http_port=9897)
+        realms = r.ActiveRealms("realms", nexus_url=URL, realms=["DockerToken"])
+        r.BlobStore("b", nexus_url=URL, name="b")
+        r.DockerProxyRepository("p", nexus_url=URL, name="p", blob_store="b", remote_url="https://r.example")
+        r.DockerGroupRepository("g", nexus_url=URL, name="g", blob_store="b", members=["h", "p"])
+        r.AnonymousAccess("anon", nexus_url=URL, enabled=False)
+        return pulumi.Output.all(hosted.url, hosted.write_policy, realms.added).apply(
+            lambda values: print(json.dumps({"seen": Mocks.seen, "values": values})))
+
+    declare()
+""")
+
+
+def test_resources_declare_under_mocks_with_typed_outputs():
+    # In a subprocess: set_mocks is process-global and must not leak into other test modules.
+    result = subprocess.run([sys.executable, "-c", DECLARE_UNDER_MOCKS], cwd=REPO_ROOT, capture_output=True,
+                            text=True, timeout=60)
+    assert result.returncode == 0, result.stderr
+    report = json.loads(result.stdout)
+    assert report["seen"] == {
+        "pulumi-python:dynamic/nexus:DockerHostedRepository": ["blob_store", "http_port", "name", "nexus_url"],
+        "pulumi-python:dynamic/nexus:ActiveRealms": ["nexus_url", "realms"],
+        "pulumi-python:dynamic/nexus:BlobStore": ["name", "nexus_url"],
+        "pulumi-python:dynamic/nexus:DockerProxyRepository": ["blob_store", "name", "nexus_url", "remote_url"],
+        "pulumi-python:dynamic/nexus:DockerGroupRepository": ["blob_store", "members", "name", "nexus_url"],
+        "pulumi-python:dynamic/nexus:AnonymousAccess": ["enabled", "nexus_url"],
+    }
+    assert report["values"] == [None, None, None]   # seeded outputs and unset inputs are attributes
+
+
+def test_constructors_refuse_unknown_and_missing_inputs_before_registering():
+    with pytest.raises(TypeError, match=r"unknown inputs \['blobstore'\].*missing required inputs \['blob_store'\]"):
+        r.DockerHostedRepository("h", nexus_url="http://n:1", name="h", blobstore="b")
 
 
 # ---- lifecycles of the name-keyed objects --------------------------------------------------------------------
