@@ -48,7 +48,9 @@ class _NexusProvider(ResourceProvider):
         # A provider configured in this process must not carry the password into a pickle.
         return {k: v for k, v in self.__dict__.items() if k != "_password"}
 
-    def cross_check(self, inputs: Mapping[str, Any]) -> list[tuple[str, str]]:
+    @staticmethod
+    def cross_check(inputs: Mapping[str, Any]) -> list[tuple[str, str]]:
+        """Checks across fields; the field table checks each field on its own."""
         return []
 
     def check(self, _olds: dict, news: dict) -> CheckResult:
@@ -71,7 +73,8 @@ class _NexusProvider(ResourceProvider):
         if not self._password:
             raise NexusError(f"no Nexus admin password: the provider reads the `{PASSWORD_KEY}` stack config key; "
                              f"set it with `pulumi config set --secret {PASSWORD_KEY} <password>`")
-        return NexusClient(url, self._password, self.settings)
+        # Progress (retries, readiness waits) goes to the engine when there is one, else to stderr.
+        return NexusClient(url, self._password, self.settings, progress=pulumi.log.info)
 
 
 # --------------------------------------------------------------------------------------------------------------
@@ -202,6 +205,10 @@ class BlobStoreProvider(_NamedObjectProvider):
 class _DockerRepositoryProvider(_NamedObjectProvider):
     repository_type: ClassVar[str]                     # hosted | proxy | group (the URL segment)
 
+    @property
+    def kind(self) -> str:                             # type: ignore[override]
+        return f"docker {self.repository_type} repository"
+
     @staticmethod
     def _request(inputs: Mapping[str, Any]) -> dict: raise NotImplementedError
 
@@ -230,7 +237,6 @@ class _DockerRepositoryProvider(_NamedObjectProvider):
 
 class DockerHostedRepositoryProvider(_DockerRepositoryProvider):
     fields = p.HOSTED_FIELDS
-    kind = "docker hosted repository"
     repository_type = "hosted"
     _request = staticmethod(p.hosted_request)
     _normalise = staticmethod(p.hosted_outs)
@@ -238,24 +244,18 @@ class DockerHostedRepositoryProvider(_DockerRepositoryProvider):
 
 class DockerProxyRepositoryProvider(_DockerRepositoryProvider):
     fields = p.PROXY_FIELDS
-    kind = "docker proxy repository"
     repository_type = "proxy"
     _request = staticmethod(p.proxy_request)
     _normalise = staticmethod(p.proxy_outs)
-
-    def cross_check(self, inputs: Mapping[str, Any]) -> list[tuple[str, str]]:
-        return p.proxy_cross_check(inputs)
+    cross_check = staticmethod(p.proxy_cross_check)
 
 
 class DockerGroupRepositoryProvider(_DockerRepositoryProvider):
     fields = p.GROUP_FIELDS
-    kind = "docker group repository"
     repository_type = "group"
     _request = staticmethod(p.group_request)
     _normalise = staticmethod(p.group_outs)
-
-    def cross_check(self, inputs: Mapping[str, Any]) -> list[tuple[str, str]]:
-        return p.group_cross_check(inputs)
+    cross_check = staticmethod(p.group_cross_check)
 
     def _before_write(self, client: NexusClient, inputs: dict) -> None:
         if inputs.get("writable_member"):
