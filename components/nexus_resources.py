@@ -27,7 +27,7 @@ from pulumi.dynamic import (CheckFailure, CheckResult, ConfigureRequest, CreateR
                             ResourceProvider, UpdateResult)
 
 from components import nexus_payloads as p
-from components.nexus_api import (PASSWORD_KEY, URL_KEY, ClientSettings, NexusApiError, NexusClient,
+from components.nexus_api import (PASSWORD_KEY, ClientSettings, NexusApiError, NexusClient,
                                   NexusConflictError, NexusError)
 
 
@@ -106,7 +106,7 @@ class _NamedObjectProvider(_NexusProvider):
         try:
             self._post(client, inputs)
             posted = True
-            outs = self._read_back(client, name, inputs)
+            outs = self._read_back(client, name)
         except NexusError as err:
             raise self._undo_create(client, name, err, posted) from err
         return CreateResult(name, outs)
@@ -131,7 +131,7 @@ class _NamedObjectProvider(_NexusProvider):
                 raise
             raise NexusError(f"{self.kind} {id_!r} no longer exists in Nexus (deleted outside Pulumi); run "
                              f"`pulumi refresh` so the next `pulumi up` creates it again") from err
-        return UpdateResult(self._read_back(client, id_, inputs))
+        return UpdateResult(self._read_back(client, id_))
 
     def delete(self, id_: str, props: dict) -> None:
         self._delete(self._client(props), id_)         # 404 is fine: already gone
@@ -145,7 +145,7 @@ class _NamedObjectProvider(_NexusProvider):
             f"{self.kind} {name!r} already exists in Nexus (names ignore case) and is not managed by this stack. "
             f"Dynamic resources cannot adopt it: delete it in Nexus or choose another name")
 
-    def _read_back(self, client: NexusClient, name: str, inputs: dict) -> dict:
+    def _read_back(self, client: NexusClient, name: str) -> dict:
         body = self._get(client, name)
         if body is None:
             raise NexusError(f"{self.kind} {name!r} was accepted by Nexus but cannot be read back")
