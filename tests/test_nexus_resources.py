@@ -76,12 +76,14 @@ DECLARE_UNDER_MOCKS = textwrap.dedent("""
     def declare():
         hosted = r.DockerHostedRepository("h", nexus_url=URL, name="h", blob_store="b", http_port=9897)
         realms = r.ActiveRealms("realms", nexus_url=URL, realms=["DockerToken"])
-        r.BlobStore("b", nexus_url=URL, name="b")
-        r.DockerProxyRepository("p", nexus_url=URL, name="p", blob_store="b", remote_url="https://r.example")
-        r.DockerGroupRepository("g", nexus_url=URL, name="g", blob_store="b", members=["h", "p"])
-        r.AnonymousAccess("anon", nexus_url=URL, enabled=False)
-        return pulumi.Output.all(hosted.url, hosted.write_policy, realms.added).apply(
-            lambda values: print(json.dumps({"seen": Mocks.seen, "values": values})))
+        others = [r.BlobStore("b", nexus_url=URL, name="b"),
+                  r.DockerProxyRepository("p", nexus_url=URL, name="p", blob_store="b",
+                                          remote_url="https://r.example"),
+                  r.DockerGroupRepository("g", nexus_url=URL, name="g", blob_store="b", members=["h", "p"]),
+                  r.AnonymousAccess("anon", nexus_url=URL, enabled=False)]
+        # Waiting on every urn makes sure all six registrations happened before the report.
+        return pulumi.Output.all(*[x.urn for x in others], hosted.url, hosted.write_policy, realms.added).apply(
+            lambda values: print(json.dumps({"seen": Mocks.seen, "values": values[len(others):]})))
 
     declare()
 """)
