@@ -1,0 +1,46 @@
+"""README tells the truth: its config table is Pulumi.yaml's, and its two commands exist."""
+from __future__ import annotations
+
+import json
+import re
+
+from tests.support.stack import ROOT, project_file
+
+
+def _readme() -> str:
+    return (ROOT / "README.md").read_text()
+
+
+def _config_table() -> dict[str, tuple[str, str]]:
+    section = _readme().split("## Configuration reference", 1)[1].split("\n## ", 1)[0]
+    rows = {}
+    for line in section.splitlines():
+        m = re.match(r"^\| `(\w+)` \| ([\w<>]+) \| (.+?) \| (.+) \|$", line)
+        if m:
+            rows[m.group(1)] = (m.group(2), m.group(3))
+    return rows
+
+
+def test_config_table_matches_pulumi_yaml():
+    decls = project_file()["config"]
+    rows = _config_table()
+    assert list(rows) == list(decls), "README config table keys differ from Pulumi.yaml (order too)"
+    for key, decl in decls.items():
+        kind = decl["type"] + (f"<{decl['items']['type']}>" if decl["type"] == "array" else "")
+        default = f"`{json.dumps(decl['default'])}`" if "default" in decl else "*(required, secret)*"
+        assert rows[key] == (kind, default), key
+
+
+def test_two_commands_are_documented_and_exist():
+    readme = _readme()
+    makefile = (ROOT / "Makefile").read_text()
+    for target in ("up", "test"):
+        assert f"make {target}" in readme
+        assert re.search(rf"^{target}:", makefile, re.M), f"Makefile has no {target} target"
+    assert "make test" in (ROOT / ".ci" / "run").read_text()
+
+
+def test_every_stack_output_is_documented(dev_run):
+    readme = _readme()
+    for name in list(dev_run.outputs) + ["push_registry"]:
+        assert f"`{name}`" in readme, f"stack output {name} is not in README"
