@@ -13,7 +13,6 @@ import contextlib
 import json
 import secrets
 import ssl
-import threading
 import time
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -26,6 +25,7 @@ from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.hazmat.primitives.asymmetric.utils import decode_dss_signature
 
+from tests.support.procs import serving
 from tests.support.tlsgen import make_chain
 
 _ALGORITHMS = {"secp256r1": ("ES256", hashes.SHA256), "secp384r1": ("ES384", hashes.SHA384),
@@ -129,10 +129,5 @@ def run_token_issuer(workdir: Path, users: dict[str, str], *, tls: tuple[Path, P
     context.load_cert_chain(str(tls[0]), str(tls[1]))
     server.socket = context.wrap_socket(server.socket, server_side=True)
     state.realm = f"https://127.0.0.1:{server.server_address[1]}{path}"
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    try:
+    with serving(server):
         yield state
-    finally:
-        server.shutdown()
-        server.server_close()
