@@ -26,17 +26,17 @@ _REF = r"[^/]+"
 # Anything not listed falls to `hosted` (the map default): unknown methods and writes fail closed,
 # never onto the read-only group.
 ROUTES: tuple[tuple[str, str, str], ...] = (
-    (r"^(GET|HEAD) /v2/$", "group", "ping / auth challenge (group and hosted share auth settings)"),
+    (r"^(?:GET|HEAD) /v2/$", "group", "ping / auth challenge (group and hosted share auth settings)"),
     (r"^[^ ]+ /v2/token$", "group", "Bearer realm: GET+Basic and containerd's POST must hit one issuer"),
     (rf"^[^ ]+ /v2/{_NAME}/blobs/uploads/[^/]*$", "hosted",
      "upload sessions live in hosted: POST (?mount=, ?digest=), PATCH, PUT, GET status, DELETE"),
     (rf"^GET /v2/{_NAME}/blobs/{_DIGEST}$", "group",
      "layer pull; HEAD blobs stays on hosted: a push skips any layer the group says it has"),
-    (rf"^(GET|HEAD) /v2/{_NAME}/manifests/{_REF}$", "group",
+    (rf"^(?:GET|HEAD) /v2/{_NAME}/manifests/{_REF}$", "group",
      "containerd resolves tags with HEAD only and never retries with GET"),
-    (rf"^(GET|HEAD) /v2/(_catalog|{_NAME}/tags/list|{_NAME}/referrers/{_DIGEST})$", "group",
+    (rf"^(?:GET|HEAD) /v2/(?:_catalog|{_NAME}/tags/list|{_NAME}/referrers/{_DIGEST})$", "group",
      "merged read views"),
-    (r"^(GET|HEAD) /v1/(_ping|search)$", "search", "docker search"),
+    (r"^(?:GET|HEAD) /v1/(?:_ping|search)$", "search", "docker search"),
 )
 
 _SIZE_RE = re.compile(r"^[1-9][0-9]*[kKmM]?$")

@@ -15,7 +15,7 @@ import pytest
 import requests
 
 from components.nginx_conf import HEALTH_PATH, render_nginx_conf
-from tests.support.gateway_env import Gateway, run_backends, run_gateway, stub_upstream
+from tests.support.gateway_env import Gateway, gateway_env, run_backends, run_gateway, stub_upstream
 from tests.support.oci import (MANIFEST_ACCEPT, MIB, OciImage, connect, download_blob, large_layer,
                                make_image, random_stream, request, upload_blob)
 from tests.support.procs import require_binary
@@ -354,3 +354,22 @@ def test_seed_refuses_3gib_and_spools_chunked_uploads(seed):
     finally:
         conn.close()
     assert any("client request body is buffered" in line for line in seed.nginx.temp_file_lines())
+
+
+# ------------------------------------------------------------------------------ the composed fixture
+
+def test_gateway_env_with_htpasswd_backends(tmp_path):
+    """gateway_env(users=...) puts Basic auth on hosted and the cache: the challenge comes through the
+    gateway unchanged and credentials reach whichever backend the route picks."""
+    image = make_image(tmp_path / "oci", "v1")
+    with gateway_env(tmp_path, users={"dev": "s3cret"}, push_port=False) as env:
+        gw = env.gateway
+        resp = requests.get(f"{gw.url}/v2/", verify=str(gw.ca), timeout=30)
+        assert resp.status_code == 401 and resp.headers["WWW-Authenticate"].startswith("Basic ")
+        creds = ("--dest-creds", "dev:s3cret", "--dest-cert-dir", str(gw.cert_dir))
+        copy_ok(tmp_path, *creds, image.ref, f"docker://{gw.address}/team/auth:v1")
+        assert requests.head(f"{env.backends.hosted.url}/v2/team/auth/manifests/v1", auth=("dev", "s3cret"),
+                             headers={"Accept": MANIFEST_ACCEPT}, timeout=30).status_code == 200
+        denied = skopeo(tmp_path, "copy", "--dest-cert-dir", str(gw.cert_dir), image.ref,
+                        f"docker://{gw.address}/team/auth:v2")
+        assert denied.returncode != 0 and "authentication required" in denied.stderr

@@ -81,6 +81,8 @@ http {{
     proxy_set_header Host $http_host;
     proxy_buffering off;
     proxy_max_temp_file_size 0;
+    proxy_buffer_size 256k;  # the unbuffered read size: keep this hop out of the throughput figures
+    proxy_buffers 4 256k;
     proxy_read_timeout 900s;
     server {{
         listen 127.0.0.1:{port};
