@@ -19,7 +19,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from tests.support.gateway_env import run_backends, run_gateway, run_nginx  # noqa: E402
+from tests.support.gateway_env import run_backends, run_gateway, run_nginx, streaming_proxy_conf  # noqa: E402
 from tests.support.oci import MIB, Blob, download_blob, large_layer, upload_blob  # noqa: E402
 from tests.support.procs import free_port  # noqa: E402
 from tests.support.tlsgen import make_chain  # noqa: E402
@@ -34,25 +34,8 @@ def tuned_proxy_conf(*, pull_port: int, push_port: int, group: str, hosted: str,
         ssl_certificate_key {key};
         location / {{ proxy_pass http://{name}; }}
     }}""" for port, name in ((pull_port, "pull"), (push_port, "push")))
-    return f"""worker_processes auto;
-events {{ worker_connections 1024; }}
-http {{
-    access_log off;
-    upstream pull {{ server {group}; keepalive 16; }}
-    upstream push {{ server {hosted}; keepalive 16; }}
-    proxy_http_version 1.1;
-    proxy_set_header Connection "";
-    proxy_set_header Host $http_host;
-    proxy_set_header X-Forwarded-Proto https;
-    client_max_body_size 0;
-    proxy_request_buffering off;
-    proxy_buffering off;
-    client_body_buffer_size 128k;
-    proxy_buffer_size 128k;
-    proxy_buffers 4 128k;
-{servers}
-}}
-"""
+    return streaming_proxy_conf(upstreams={"pull": group, "push": hosted}, servers=servers,
+                                buffer_size="128k", workers="auto", forwarded_proto="https")
 
 
 def timed(fn) -> float:

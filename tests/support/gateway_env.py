@@ -67,24 +67,37 @@ def run_nginx(workdir: Path, name: str, conf: str, ports: list[int]) -> Iterator
         yield Nginx(prefix=prefix, conf=conf_path, error_log=error_log, log=log)
 
 
-def group_standin_conf(*, port: int, hosted: str, cache: str) -> str:
-    """A read-only nginx "group": hosted first, the hub cache when hosted says 404 (GET and HEAD alike),
-    writes refused like a Nexus OSS group. Streams like the gateway so it never spools either."""
-    return f"""worker_processes 1;
-events {{ worker_connections 512; }}
+def streaming_proxy_conf(*, upstreams: dict[str, str], servers: str, buffer_size: str = "256k",
+                         workers: str = "1", forwarded_proto: str = "$http_x_forwarded_proto") -> str:
+    """A minimal nginx that streams both ways (HTTP/1.1 keepalive upstreams, no buffering, Host kept):
+    the frame of the group stand-in and of the benchmark's baseline proxy. `servers` is the server{}s."""
+    ups = "\n".join(f"    upstream {name} {{ server {addr}; keepalive 16; }}" for name, addr in upstreams.items())
+    return f"""worker_processes {workers};
+events {{ worker_connections 1024; }}
 http {{
     access_log off;
-    upstream hosted {{ server {hosted}; keepalive 16; }}
-    upstream cache {{ server {cache}; keepalive 16; }}
+{ups}
     proxy_http_version 1.1;
     proxy_set_header Connection "";
     proxy_set_header Host $http_host;
+    proxy_set_header X-Forwarded-Proto {forwarded_proto};
+    client_max_body_size 0;
+    proxy_request_buffering off;
     proxy_buffering off;
     proxy_max_temp_file_size 0;
-    proxy_buffer_size 256k;  # the unbuffered read size: keep this hop out of the throughput figures
-    proxy_buffers 4 256k;
+    client_body_buffer_size {buffer_size};
+    proxy_buffer_size {buffer_size};  # the unbuffered read size
+    proxy_buffers 4 {buffer_size};
     proxy_read_timeout 900s;
-    server {{
+{servers}
+}}
+"""
+
+
+def group_standin_conf(*, port: int, hosted: str, cache: str) -> str:
+    """A read-only nginx "group": hosted first, the hub cache when hosted says 404 (GET and HEAD alike),
+    writes refused like a Nexus OSS group. Large reads keep this hop out of the throughput figures."""
+    return streaming_proxy_conf(upstreams={"hosted": hosted, "cache": cache}, servers=f"""    server {{
         listen 127.0.0.1:{port};
         location / {{
             limit_except GET HEAD {{ deny all; }}
@@ -95,9 +108,7 @@ http {{
         location @cache {{
             proxy_pass http://cache;
         }}
-    }}
-}}
-"""
+    }}""")
 
 
 # ------------------------------------------------------------------------------------------- stubs
