@@ -20,6 +20,7 @@ API_BASE = "/service/rest"
 ADMIN_USER = "admin"
 PASSWORD_KEY = "adminPassword"              # stack config key read by the providers' configure()
 URL_KEY = "nexusUrl"                        # stack config key the program derives nexus_url from
+EULA_KEY = "acceptEula"                     # stack config key the program passes as CommunityEula's `accepted`
 RETRY_STATUSES = frozenset({502, 503, 504})  # gateway / "Nexus is starting"; never 4xx
 _SERVER_HEADER = re.compile(r"Nexus/(?P<version>\S+)\s+\((?P<edition>[A-Z]+)\)")
 

@@ -9,6 +9,7 @@ Three kinds of functions live here, all tested directly:
 """
 from __future__ import annotations
 
+import hashlib
 import re
 from dataclasses import dataclass
 from typing import Any, Callable, Iterable, Mapping, Optional, Sequence
@@ -213,6 +214,7 @@ GROUP_FIELDS = _REPO_HEAD + DOCKER_FIELDS + (
 )
 REALMS_FIELDS = (URL_FIELD, Field("realms", unique_list(non_empty_string, "realm ids")))
 ANONYMOUS_FIELDS = (URL_FIELD, Field("enabled", boolean, False))
+EULA_FIELDS = (URL_FIELD, Field("accepted", boolean, False))
 
 
 def proxy_cross_check(inputs: Mapping[str, Any]) -> list[tuple[str, str]]:
@@ -408,6 +410,35 @@ def group_outs(body: Mapping[str, Any]) -> dict:
 
 def anonymous_outs(body: Mapping[str, Any]) -> dict:
     return {"enabled": bool(body.get("enabled")), "user_id": body.get("userId"), "realm_name": body.get("realmName")}
+
+
+def eula_outs(body: Optional[Mapping[str, Any]]) -> dict:
+    """GET /v1/system/eula -> outs; None (404: no EULA endpoint, i.e. PRO, or OSS before 3.77) -> nothing to accept.
+
+    Only a digest of the disclaimer is kept: it shows when Sonatype changes the text, without storing it in state.
+    """
+    if body is None:
+        return {"accepted": None, "required": False, "disclaimer_sha256": None}
+    disclaimer = body.get("disclaimer") or ""
+    return {"accepted": bool(body.get("accepted")), "required": True,
+            "disclaimer_sha256": hashlib.sha256(disclaimer.encode()).hexdigest()}
+
+
+def eula_request(body: Mapping[str, Any]) -> dict:
+    """The acceptance: the disclaimer goes back exactly as Nexus sent it (any other text is refused with a 500)."""
+    return {"accepted": True, "disclaimer": body.get("disclaimer")}
+
+
+def eula_changes(olds: Mapping[str, Any], news: Mapping[str, Any]) -> list[str]:
+    """The changed keys of a `CommunityEula`. `accepted` counts only when acceptance is asked for and Nexus has a
+    EULA that is not accepted: `accepted: false` means "do not accept for me", not "revoke", so an acceptance made
+    in the UI satisfies it, and a server without a EULA (`required` false) has nothing to change."""
+    changed = [k for k in diff_inputs(EULA_FIELDS, olds, news)[0] if k != "accepted"]
+    wanted = news.get("accepted")
+    if is_unknown(wanted) or (wanted is True and olds.get("required") is not False
+                              and olds.get("accepted") is not True):
+        changed.append("accepted")
+    return changed
 
 
 def inputs_from_outs(fields: Iterable[Field], outs: Mapping[str, Any]) -> dict:

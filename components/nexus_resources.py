@@ -1,5 +1,5 @@
 """Dynamic Pulumi resources for Nexus objects: file blob stores, docker hosted/proxy/group repositories,
-active security realms and anonymous access.
+active security realms, anonymous access and the Community Edition EULA.
 
 Importing this module registers nothing and reads no config: the provider classes are pickled by reference
 (`components.nexus_resources.<Name>Provider`) into each resource's `__provider` input and re-imported by the
@@ -16,6 +16,14 @@ Singletons:
   login needs), so realms somebody else activated are left alone. Use one `ActiveRealms` per Nexus.
 - `AnonymousAccess` sets `enabled` and keeps Nexus' user and realm. Outs record the setting found before
   (`previous_enabled`); a destroy restores it, leaving Nexus as it was found.
+- `CommunityEula` accepts the Community Edition EULA (Nexus 3.77+ serves no repositories until it is accepted)
+  when, and only when, its input `accepted` is true: it sends back the disclaimer exactly as Nexus returned it.
+  With `accepted` false on a Community server whose EULA is not accepted yet, create/update fail with the start
+  of the disclaimer and the `acceptEula` stack key to set; nothing is ever accepted on the operator's behalf.
+  An acceptance found in place (e.g. made in the UI) satisfies either value. A server without the EULA endpoint
+  (404: Pro, or OSS before 3.77; inferred, not seen on a live server) has nothing to accept: `required` is false.
+  A destroy does nothing: an acceptance is never revoked (3.77's API would store `accepted: false`, but that would
+  stop a Nexus that outlives the stack from serving its repositories; the operator agreed, so it stays agreed).
 """
 from __future__ import annotations
 
@@ -27,7 +35,7 @@ from pulumi.dynamic import (CheckFailure, CheckResult, ConfigureRequest, CreateR
                             ResourceProvider, UpdateResult)
 
 from components import nexus_payloads as p
-from components.nexus_api import (PASSWORD_KEY, ClientSettings, NexusApiError, NexusClient,
+from components.nexus_api import (EULA_KEY, PASSWORD_KEY, ClientSettings, NexusApiError, NexusClient,
                                   NexusConflictError, NexusError)
 
 
@@ -263,10 +271,12 @@ class DockerGroupRepositoryProvider(_DockerRepositoryProvider):
 
 
 # --------------------------------------------------------------------------------------------------------------
-# Singletons: active realms and anonymous access.
+# Singletons: active realms, anonymous access and the Community Edition EULA.
 
 REALMS_PATH = "/v1/security/realms/active"
 ANONYMOUS_PATH = "/v1/security/anonymous"
+EULA_PATH = "/v1/system/eula"
+EULA_QUOTE_CHARS = 300                  # how much of the disclaimer a refusal quotes
 
 
 class ActiveRealmsProvider(_NexusProvider):
@@ -340,6 +350,51 @@ class AnonymousAccessProvider(_NexusProvider):
         if bool(current.get("enabled")) != inputs["enabled"]:
             current = client.put(ANONYMOUS_PATH, p.anonymous_request(current, inputs["enabled"])) or current
         return {"nexus_url": client.base_url, **p.anonymous_outs(current), "previous_enabled": previous}
+
+
+class CommunityEulaProvider(_NexusProvider):
+    fields = p.EULA_FIELDS
+    ID = "community-eula"
+
+    def create(self, props: dict) -> CreateResult:
+        return CreateResult(self.ID, self._apply(self._inputs(props)))
+
+    def update(self, _id: str, _olds: dict, news: dict) -> UpdateResult:
+        return UpdateResult(self._apply(self._inputs(news)))
+
+    def diff(self, _id: str, olds: dict, news: dict) -> DiffResult:
+        return DiffResult(changes=bool(p.eula_changes(olds, news)), replaces=[])
+
+    def read(self, id_: str, props: dict) -> ReadResult:
+        client = self._client(props)
+        # No EULA endpoint (404): the id stays, `required` is False and `accepted` None, which no diff acts on.
+        outs = {"nexus_url": client.base_url, **p.eula_outs(client.get(EULA_PATH, missing_ok=True))}
+        return ReadResult(id_, outs, p.inputs_from_outs(self.fields, outs))
+
+    def delete(self, _id: str, _props: dict) -> None:
+        """Nothing to do: an acceptance is never revoked (see the module docstring)."""
+
+    def _apply(self, inputs: dict) -> dict:
+        client = self._client(inputs)
+        client.wait_until_ready()
+        body = client.get(EULA_PATH, missing_ok=True)
+        if body is not None and not body.get("accepted"):
+            if not inputs["accepted"]:
+                raise NexusError(_eula_refusal(client.base_url, body.get("disclaimer") or ""))
+            client.post(EULA_PATH, p.eula_request(body))
+            body = client.get(EULA_PATH)
+            if not body.get("accepted"):
+                raise NexusError(f"Nexus at {client.base_url} took the EULA acceptance (POST {EULA_PATH}) but "
+                                 f"still reports it as not accepted; accept it in the Nexus UI")
+        return {"nexus_url": client.base_url, **p.eula_outs(body)}
+
+
+def _eula_refusal(url: str, disclaimer: str) -> str:
+    quoted = disclaimer[:EULA_QUOTE_CHARS] + ("…" if len(disclaimer) > EULA_QUOTE_CHARS else "")
+    return (f"Nexus at {url} is the Community Edition, which serves no repositories until its end user license "
+            f"agreement (EULA) is accepted, and it is not accepted yet. Nexus says: \"{quoted}\". Read the EULA "
+            f"in the Nexus UI (signed in as admin); to accept it through this stack, run "
+            f"`pulumi config set {EULA_KEY} true` and `pulumi up` again. Nothing was accepted on your behalf")
 
 
 # --------------------------------------------------------------------------------------------------------------
@@ -431,3 +486,14 @@ class AnonymousAccess(_NexusResource, module="nexus", name="AnonymousAccess"):
     user_id: pulumi.Output[str]
     realm_name: pulumi.Output[str]
     previous_enabled: pulumi.Output[bool]
+
+
+class CommunityEula(_NexusResource, module="nexus", name="CommunityEula"):
+    """The Community Edition EULA (Nexus 3.77+). Inputs: nexus_url, accepted (False: never accept, fail while
+    Nexus needs it). Outs add `accepted` (Nexus' state; None where there is no EULA), `required` (False on Pro or
+    OSS: no EULA endpoint) and `disclaimer_sha256` (a digest of Nexus' disclaimer text). A destroy does nothing."""
+    _provider = CommunityEulaProvider
+    _outputs = ("required", "disclaimer_sha256")
+    accepted: pulumi.Output[Optional[bool]]
+    required: pulumi.Output[bool]
+    disclaimer_sha256: pulumi.Output[Optional[str]]

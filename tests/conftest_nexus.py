@@ -5,7 +5,7 @@ available; any request or answer outside the spec (and not a listed `SPEC_GAPS` 
 """
 from __future__ import annotations
 
-from typing import Iterator, TypeVar
+from typing import Any, Iterator, TypeVar
 
 import pytest
 from pulumi.dynamic import ConfigureRequest, ResourceProvider
@@ -49,3 +49,17 @@ def configured(provider: P, password: str | None) -> P:
 
 def provider_for(cls: type[P], double: NexusDouble, settings: ClientSettings = FAST) -> P:
     return configured(cls(settings), double.password)
+
+
+def checked(provider: ResourceProvider, double: NexusDouble, **news: Any) -> dict:
+    """The provider's check of `news` against the double's URL; fails the test on any check failure."""
+    result = provider.check({}, {"nexus_url": double.url, **news})
+    assert result.failures == [], [(f.property, f.reason) for f in result.failures]
+    return result.inputs
+
+
+def create(provider: ResourceProvider, double: NexusDouble, **news: Any) -> tuple[dict, dict]:
+    """(checked inputs, outs with the new id under `__id`)."""
+    inputs = checked(provider, double, **news)
+    created = provider.create(inputs)
+    return inputs, {**created.outs, "__id": created.id}

@@ -4,7 +4,9 @@ It reproduces what `shared/docs/nexus-api.md` documents for the calls our provid
 (repository POST 201 / PUT 204 / DELETE 204, blob store POST 204, realm PUT 204, anonymous PUT 200 with the
 saved object), the three error body shapes, case-insensitive names, member / blob store checks, the blob store
 move refusal, "in use" on blob store delete, group clean-up on repository delete, realm list semantics, Basic
-auth with Nexus' challenge, the `Server` header, and readiness (503 while starting).
+auth with Nexus' challenge, the `Server` header, readiness (503 while starting), and the Community Edition
+EULA (`eula_accepted`, `EULA_DISCLAIMER`; a 404 on other editions). The EULA gates nothing here: what a real
+server blocks before acceptance is not known precisely, so the double does not guess.
 
 Knobs for faults: `stop()`/`start()` (connection refused), `unavailable_next` (N x 503 from any path),
 `starting` / `read_only` (status endpoints), `delay()` (slow answers, for timeouts) and `force()` (one canned
@@ -22,6 +24,7 @@ import os
 import re
 import threading
 import time
+import uuid
 from collections import Counter
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -46,6 +49,13 @@ AVAILABLE_REALMS = {
 }
 KNOWN_REALMS = set(AVAILABLE_REALMS) | {"NexusAuthorizingRealm"}   # what the security manager knows
 JETTY_PORT = 8081
+# A stand-in for Nexus' disclaimer (the real 3.77 text is one line with curly quotes, about 360 characters):
+# several lines, non-ASCII quotes and over 300 characters, so only a byte-exact echo is accepted.
+EULA_DISCLAIMER = (
+    "Use of this Nexus Repository Community Edition stand-in is governed by the End User License Agreement at\n"
+    "https://links.sonatype.com/products/nxrm/ce-eula. By changing the value from \u2018accepted:false\u2019 to\n"
+    "\u2018accepted:true\u2019, you acknowledge that you have read and agree to the End User License Agreement\n"
+    "at https://links.sonatype.com/products/nxrm/ce-eula (test double text, not Sonatype\u2019s).")
 
 
 # --------------------------------------------------------------------------------------------------------------
@@ -80,6 +90,13 @@ def message_error(status: int, text: str, *, quoted: bool = True) -> Reply:
 
 def text_reply(status: int, text: str) -> Reply:
     return Reply(status, text.encode(), "text/plain")
+
+
+def unexpected_error(exception: str) -> Reply:
+    """Shape 4: an unmapped exception, 500 text/plain `ERROR: (ID <uuid>) <exception>` plus X-Siesta-FaultId."""
+    fault_id = str(uuid.uuid4())
+    return Reply(500, f"ERROR: (ID {fault_id}) {exception}".encode(), "text/plain",
+                 {"X-Siesta-FaultId": fault_id})
 
 
 # --------------------------------------------------------------------------------------------------------------
@@ -150,6 +167,9 @@ SPEC_GAPS: tuple[SpecGap, ...] = (
             "nexus-api §2.7: PUT answers 200 with the saved settings; the spec lists only 403"),
     SpecGap("PUT", r"/v1/security/anonymous", 400, ("ResponseNotFound",),
             "nexus-api §2.7: an unknown realmName or a blank field answers 400 with a validation list"),
+    SpecGap("*", r"/v1/system/eula", 404, ("ResponseNotFound",),
+            "nexus-api §2.10 (inferred): Pro, and OSS before 3.77, have no EULA endpoint, so GET and POST answer "
+            "404 with an empty body; the spec describes the Community Edition"),
 )
 
 
@@ -241,6 +261,7 @@ class NexusDouble:
             "storage": {"blobStoreName": "default", "strictContentTypeValidation": False, "writePolicy": "ALLOW_ONCE"}}}
         self.active_realms: list[str] = ["NexusAuthenticatingRealm"]
         self.anonymous = {"enabled": True, "userId": "anonymous", "realmName": "NexusAuthorizingRealm"}
+        self.eula_accepted = False         # a fresh Community Edition install; only COMMUNITY has the endpoint
         # fault knobs
         self.starting = False              # /v1/status and /v1/status/writable answer 503
         self.read_only = False             # /v1/status/writable answers 503
@@ -525,6 +546,22 @@ class NexusDouble:
                           "realmName": body["realmName"]}
         return json_reply(200, dict(self.anonymous))
 
+    # ---- Community Edition EULA --------------------------------------------------------------------------------
+    def get_eula(self, _body: Any) -> Reply:
+        if self.edition != "COMMUNITY":
+            return empty(404)               # inferred: Pro (and OSS before 3.77) have no such endpoint
+        return json_reply(200, {"accepted": self.eula_accepted, "disclaimer": EULA_DISCLAIMER})
+
+    def post_eula(self, body: Any) -> Reply:
+        if self.edition != "COMMUNITY":
+            return empty(404)
+        body = body if isinstance(body, dict) else {}
+        if body.get("disclaimer") != EULA_DISCLAIMER:
+            return unexpected_error("java.lang.IllegalArgumentException: Invalid EULA disclaimer")
+        # 3.77 stores `accepted` as sent, so false un-accepts (np source; not seen on a live 3.94 server).
+        self.eula_accepted = bool(body.get("accepted"))
+        return empty(204)
+
 
 def _blob_store_record(name: str, body: dict) -> dict:
     return {"name": name, "path": body["path"], **({"softQuota": body["softQuota"]} if body.get("softQuota") else {})}
@@ -547,6 +584,8 @@ _ROUTES: tuple[tuple[str, str, Callable[..., Reply]], ...] = (
     ("PUT", r"/v1/security/realms/active", NexusDouble.put_active_realms),
     ("GET", r"/v1/security/anonymous", NexusDouble.get_anonymous),
     ("PUT", r"/v1/security/anonymous", NexusDouble.put_anonymous),
+    ("GET", r"/v1/system/eula", NexusDouble.get_eula),
+    ("POST", r"/v1/system/eula", NexusDouble.post_eula),
 )
 
 

@@ -210,3 +210,31 @@ def test_release_realms_never_removes_the_local_authenticating_realm():
     active = ["NexusAuthenticatingRealm", "LdapRealm", "DockerToken"]
     assert p.release_realms(active, ["NexusAuthenticatingRealm", "DockerToken"]) == \
         ["NexusAuthenticatingRealm", "LdapRealm"]
+
+
+# ---- Community Edition EULA ----------------------------------------------------------------------------------
+
+def test_eula_request_echoes_the_disclaimer_byte_for_byte_and_outs_keep_only_a_digest():
+    disclaimer = "Line one \u2018quoted\u2019\n  line two with trailing space "
+    assert p.eula_request({"accepted": False, "disclaimer": disclaimer}) == \
+        {"accepted": True, "disclaimer": disclaimer}
+    outs = p.eula_outs({"accepted": False, "disclaimer": disclaimer})
+    assert outs["accepted"] is False and outs["required"] is True and len(outs["disclaimer_sha256"]) == 64
+    assert p.eula_outs(None) == {"accepted": None, "required": False, "disclaimer_sha256": None}   # 404: no EULA
+    assert checked(p.EULA_FIELDS, {"nexus_url": URL}) == {"nexus_url": URL, "accepted": False}
+
+
+EULA_OUTS = {"nexus_url": URL, "accepted": True, "required": True, "disclaimer_sha256": "d"}
+
+
+@pytest.mark.parametrize("olds, news, changed", [
+    ({}, {"accepted": True}, []),                                    # accepted in Nexus, still wanted
+    ({}, {"accepted": False}, []),                                   # accepted elsewhere: never revoked
+    ({"accepted": False}, {"accepted": True}, ["accepted"]),         # reset, or acceptEula switched on
+    ({"accepted": False}, {"accepted": False}, []),                  # create/update will refuse, not diff
+    ({"accepted": None, "required": False}, {"accepted": True}, []), # no EULA endpoint (Pro, old OSS)
+    ({}, {"accepted": UNKNOWN}, ["accepted"]),
+    ({}, {"nexus_url": "http://elsewhere:8081", "accepted": True}, ["nexus_url"]),
+])
+def test_eula_diff_acts_only_when_acceptance_is_wanted_and_missing(olds, news, changed):
+    assert p.eula_changes({**EULA_OUTS, **olds}, {"nexus_url": URL, **news}) == changed

@@ -19,22 +19,11 @@ from pulumi.runtime.rpc import UNKNOWN
 
 from components import nexus_resources as r
 from components.nexus_api import NexusApiError, NexusAuthError, NexusEditionError, NexusError, NexusUnavailableError
-from tests.conftest_nexus import FAST, configured, nexus, nexus_spec, provider_for  # noqa: F401  (fixtures)
+from tests.conftest_nexus import (FAST, checked, configured, create, nexus, nexus_spec,  # noqa: F401  (fixtures)
+                                  provider_for)
 from tests.nexus_double import NexusDouble, empty
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
-
-
-def checked(provider: ResourceProvider, double: NexusDouble, **news: Any) -> dict:
-    result = provider.check({}, {"nexus_url": double.url, **news})
-    assert result.failures == [], [(f.property, f.reason) for f in result.failures]
-    return result.inputs
-
-
-def create(provider: ResourceProvider, double: NexusDouble, **news: Any) -> tuple[dict, dict]:
-    inputs = checked(provider, double, **news)
-    created = provider.create(inputs)
-    return inputs, {**created.outs, "__id": created.id}
 
 
 def make_hosted(double: NexusDouble, name: str = "docker-hosted", **news: Any) -> dict:
@@ -47,7 +36,7 @@ def make_hosted(double: NexusDouble, name: str = "docker-hosted", **news: Any) -
 RESOURCES = {r.BlobStore: r.BlobStoreProvider, r.DockerHostedRepository: r.DockerHostedRepositoryProvider,
              r.DockerProxyRepository: r.DockerProxyRepositoryProvider,
              r.DockerGroupRepository: r.DockerGroupRepositoryProvider, r.ActiveRealms: r.ActiveRealmsProvider,
-             r.AnonymousAccess: r.AnonymousAccessProvider}
+             r.AnonymousAccess: r.AnonymousAccessProvider, r.CommunityEula: r.CommunityEulaProvider}
 
 
 @pytest.mark.parametrize("resource, provider", RESOURCES.items(), ids=lambda c: getattr(c, "__name__", ""))
@@ -76,13 +65,15 @@ DECLARE_UNDER_MOCKS = textwrap.dedent("""
     def declare():
         hosted = r.DockerHostedRepository("h", nexus_url=URL, name="h", blob_store="b", http_port=9897)
         realms = r.ActiveRealms("realms", nexus_url=URL, realms=["DockerToken"])
+        eula = r.CommunityEula("eula", nexus_url=URL, accepted=True)
         others = [r.BlobStore("b", nexus_url=URL, name="b"),
                   r.DockerProxyRepository("p", nexus_url=URL, name="p", blob_store="b",
                                           remote_url="https://r.example"),
                   r.DockerGroupRepository("g", nexus_url=URL, name="g", blob_store="b", members=["h", "p"]),
                   r.AnonymousAccess("anon", nexus_url=URL, enabled=False)]
-        # Waiting on every urn makes sure all six registrations happened before the report.
-        return pulumi.Output.all(*[x.urn for x in others], hosted.url, hosted.write_policy, realms.added).apply(
+        # Waiting on every urn makes sure all seven registrations happened before the report.
+        return pulumi.Output.all(*[x.urn for x in others], hosted.url, hosted.write_policy, realms.added,
+                                 eula.accepted, eula.required, eula.disclaimer_sha256).apply(
             lambda values: print(json.dumps({"seen": Mocks.seen, "values": values[len(others):]})))
 
     declare()
@@ -102,8 +93,10 @@ def test_resources_declare_under_mocks_with_typed_outputs():
         "pulumi-python:dynamic/nexus:DockerProxyRepository": ["blob_store", "name", "nexus_url", "remote_url"],
         "pulumi-python:dynamic/nexus:DockerGroupRepository": ["blob_store", "members", "name", "nexus_url"],
         "pulumi-python:dynamic/nexus:AnonymousAccess": ["enabled", "nexus_url"],
+        "pulumi-python:dynamic/nexus:CommunityEula": ["accepted", "nexus_url"],
     }
-    assert report["values"] == [None, None, None]   # seeded outputs and unset inputs are attributes
+    # Seeded outputs and unset inputs are attributes; the mock echoes inputs back as outputs.
+    assert report["values"] == [None, None, None, True, None, None]
 
 
 def test_constructors_refuse_unknown_and_missing_inputs_before_registering():
@@ -248,7 +241,7 @@ def test_update_of_an_object_deleted_outside_pulumi_asks_for_refresh(nexus):
 # ---- convergence ---------------------------------------------------------------------------------------------
 
 def full_stack(double: NexusDouble) -> list[tuple[ResourceProvider, dict]]:
-    """What the program declares: blob stores, the three repositories, realms and anonymous access."""
+    """What the program declares: blob stores, the three repositories, realms, anonymous access and the EULA."""
     return [
         (provider_for(r.BlobStoreProvider, double), {"name": "docker-hosted"}),
         (provider_for(r.DockerHostedRepositoryProvider, double),
@@ -260,12 +253,13 @@ def full_stack(double: NexusDouble) -> list[tuple[ResourceProvider, dict]]:
           "http_port": 9896}),
         (provider_for(r.ActiveRealmsProvider, double), {"realms": ["NexusAuthenticatingRealm", "DockerToken"]}),
         (provider_for(r.AnonymousAccessProvider, double), {"enabled": False}),
+        (provider_for(r.CommunityEulaProvider, double), {"accepted": True}),
     ]
 
 
 def test_a_second_pass_over_an_unchanged_config_writes_nothing(nexus):
     state = [(provider, news, create(provider, nexus, **news)[1]) for provider, news in full_stack(nexus)]
-    assert nexus.writes() == 6                     # one POST or PUT each
+    assert nexus.writes() == 7                     # one POST or PUT each
     writes, gets = nexus.writes(), nexus.counts["GET"]
     for provider, news, outs in state:            # `pulumi up --refresh`: read, then diff against the program
         read = provider.read(outs["__id"], outs)
