@@ -74,6 +74,7 @@ repos = DockerRepoSet("docker-repos", DockerRepoSetArgs(
     proxy=settings.proxy,
     shared_blob_store=settings.shared_blob_store,
     anonymous_pull=settings.anonymous_pull,
+    accept_eula=settings.accept_eula,
     depends_on=[nexus.service, gateway.service],
 ))
 

@@ -73,6 +73,7 @@ KEYS: tuple[KeySpec, ...] = (
     KeySpec("proxyRemoteUrl", "string", "https://registry-1.docker.io"),
     KeySpec("sharedBlobStore", "boolean", False),
     KeySpec("anonymousPull", "boolean", False),
+    KeySpec("acceptEula", "boolean", False),
     KeySpec("nexusUrl", "string", ""),
     KeySpec("nginxImage", "string", "nginx:1.28.0-alpine"),
     KeySpec("gatewayReplicas", "integer", 1),
@@ -178,6 +179,7 @@ class Settings:
     proxy: Repo
     shared_blob_store: bool
     anonymous_pull: bool
+    accept_eula: bool
     nexus_url: str
     nginx_image: str
     gateway_replicas: int
@@ -501,6 +503,7 @@ def parse_settings(raw: Mapping[str, Optional[str]], secret_keys: frozenset[str]
         proxy=Repo(names["proxyRepo"], remote_url=v("proxyRemoteUrl", _url)),
         shared_blob_store=v("sharedBlobStore"),
         anonymous_pull=v("anonymousPull"),
+        accept_eula=v("acceptEula"),
         nexus_url=v("nexusUrl", lambda u: _url(u) if u else u),
         nginx_image=v("nginxImage", _image),
         gateway_replicas=v("gatewayReplicas", _check_positive),

@@ -1,7 +1,7 @@
 """DockerRepoSet: everything the original how-to clicked in the Nexus UI, as resources that talk to the
-Nexus REST API (dynamic providers in components/nexus_resources.py): blob stores, docker-hosted (push),
-docker-proxy (Docker Hub), docker-group (hosted then proxy, pull), the Docker Bearer Token realm and
-anonymous access."""
+Nexus REST API (dynamic providers in components/nexus_resources.py): the Community Edition EULA (only
+when the stack accepts it), blob stores, docker-hosted (push), docker-proxy (Docker Hub), docker-group
+(hosted then proxy, pull), the Docker Bearer Token realm and anonymous access."""
 from __future__ import annotations
 
 from dataclasses import dataclass
@@ -10,8 +10,8 @@ from typing import Sequence
 import pulumi
 
 from components.config import Repo
-from components.nexus_resources import (ActiveRealms, AnonymousAccess, BlobStore, DockerGroupRepository,
-                                        DockerHostedRepository, DockerProxyRepository)
+from components.nexus_resources import (ActiveRealms, AnonymousAccess, BlobStore, CommunityEula,
+                                        DockerGroupRepository, DockerHostedRepository, DockerProxyRepository)
 
 DOCKER_TOKEN_REALM = "DockerToken"   # "Docker Bearer Token Realm": `docker login` fails without it
 SHARED_BLOB_STORE = "docker"
@@ -25,6 +25,7 @@ class DockerRepoSetArgs:
     proxy: Repo
     shared_blob_store: bool = False
     anonymous_pull: bool = False
+    accept_eula: bool = False
     # What must be up before Nexus is called: its Service (awaits a ready pod) and the gateway in front.
     depends_on: Sequence[pulumi.Resource] = ()
 
@@ -43,8 +44,12 @@ class DockerRepoSet(pulumi.ComponentResource):
 
     def __init__(self, name: str, args: DockerRepoSetArgs, opts: pulumi.ResourceOptions | None = None):
         super().__init__("nexus-registry:index:DockerRepoSet", name, None, opts)
-        child = pulumi.ResourceOptions(parent=self, depends_on=list(args.depends_on))
         url = args.nexus_url
+        # Nexus CE 3.77+ serves no repository before its EULA is accepted: settle that first, so an
+        # unaccepted EULA stops here with a message naming `acceptEula` instead of failing later.
+        eula = CommunityEula(f"{name}-eula", nexus_url=url, accepted=args.accept_eula,
+                             opts=pulumi.ResourceOptions(parent=self, depends_on=list(args.depends_on)))
+        child = pulumi.ResourceOptions(parent=self, depends_on=[*args.depends_on, eula])
         stores: dict[str, BlobStore] = {}
         for role, store in blob_store_names(args).items():
             if store not in stores:
@@ -68,7 +73,8 @@ class DockerRepoSet(pulumi.ComponentResource):
         anonymous = AnonymousAccess(f"{name}-anonymous", nexus_url=url, enabled=args.anonymous_pull,
                                     opts=child)
 
-        self.resources: Sequence[pulumi.Resource] = [*stores.values(), hosted, proxy, group, realms, anonymous]
+        self.resources: Sequence[pulumi.Resource] = [eula, *stores.values(), hosted, proxy, group, realms,
+                                                     anonymous]
         self.hosted_name, self.group_name, self.proxy_name = hosted.name, group.name, proxy.name
         self.repositories = pulumi.Output.all(hosted.name, group.name, proxy.name).apply(lambda n: {
             "hosted": {"name": n[0], "port": args.hosted.port},

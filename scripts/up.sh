@@ -33,4 +33,13 @@ if ! pulumi config get adminPassword >/dev/null 2>&1; then
   unset password
 fi
 
+# Nexus CE 3.77+ serves nothing until its EULA is accepted: ask once per stack, never accept silently.
+if ! grep -q '^ *nexus-registry:acceptEula:' "Pulumi.$STACK.yaml" 2>/dev/null; then
+  echo "Nexus Community Edition (3.77 and later) serves no repositories until its End User License"
+  echo "Agreement is accepted. Read it in the Nexus UI, or in the error 'pulumi up' shows while it is not accepted."
+  answer=n
+  if [ -t 0 ]; then read -r -p "Accept the Nexus Community Edition EULA for stack $STACK? [y/N] " answer; fi
+  case "$answer" in [yY]*) pulumi config set acceptEula true ;; *) pulumi config set acceptEula false ;; esac
+fi
+
 pulumi up --stack "$STACK"

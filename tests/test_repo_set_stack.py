@@ -1,4 +1,4 @@
-"""DockerRepoSet and the smoke check under Pulumi mocks: the six Nexus resource types with the inputs
+"""DockerRepoSet and the smoke check under Pulumi mocks: the seven Nexus resource types with the inputs
 the stack config asks for, the credentials kept out of them, and the outputs docker users need."""
 from __future__ import annotations
 
@@ -9,10 +9,10 @@ from tests.support.stack import TEST_PASSWORD, plain_occurrences, run_program, u
 
 DYN = "pulumi-python:dynamic/nexus:"
 TYPES = {f"{DYN}{t}" for t in ("BlobStore", "DockerHostedRepository", "DockerProxyRepository",
-                               "DockerGroupRepository", "ActiveRealms", "AnonymousAccess")}
+                               "DockerGroupRepository", "ActiveRealms", "AnonymousAccess", "CommunityEula")}
 
 
-def test_six_resource_types_with_expected_inputs(dev_run):
+def test_seven_resource_types_with_expected_inputs(dev_run):
     assert TYPES <= dev_run.types()
     url = "http://127.0.0.1:30081"
     hosted = dev_run.one(f"{DYN}DockerHostedRepository").plain
@@ -26,6 +26,7 @@ def test_six_resource_types_with_expected_inputs(dev_run):
     assert (group["http_port"], group["force_basic_auth"]) == (9896, False)
     assert dev_run.one(f"{DYN}ActiveRealms").plain["realms"] == ["DockerToken"]
     assert dev_run.one(f"{DYN}AnonymousAccess").plain["enabled"] is True      # dev: anonymousPull
+    assert dev_run.one(f"{DYN}CommunityEula").plain["accepted"] is False     # never accepted unless asked
     stores = sorted(r.plain["name"] for r in dev_run.of_type(f"{DYN}BlobStore"))
     assert stores == ["docker-group", "docker-hosted", "docker-proxy"]        # one per repository
     for r in dev_run.resources:
@@ -50,6 +51,15 @@ def test_shared_blob_store_and_overrides():
     assert (hosted["name"], hosted["http_port"], hosted["nexus_url"]) == ("team-push", 5001, "http://127.0.0.1:8081")
     assert run.one(f"{DYN}DockerGroupRepository").plain["members"][0] == "team-push"
     assert run.one(f"{DYN}AnonymousAccess").plain["enabled"] is False     # prod: anonymousPull false
+
+
+def test_eula_is_settled_before_any_repository():
+    run = run_program("dev", {"acceptEula": True})
+    eula = run.one(f"{DYN}CommunityEula")
+    assert eula.plain["accepted"] is True
+    for r in run.resources:
+        if r.typ.startswith(DYN) and r is not eula:
+            assert eula.options["urn"] in r.options["dependencies"], r.name
 
 
 def test_credentials_are_not_resource_inputs_nor_in_the_pickled_providers(dev_run):
