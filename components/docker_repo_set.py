@@ -50,11 +50,10 @@ class DockerRepoSet(pulumi.ComponentResource):
         eula = CommunityEula(f"{name}-eula", nexus_url=url, accepted=args.accept_eula,
                              opts=pulumi.ResourceOptions(parent=self, depends_on=list(args.depends_on)))
         child = pulumi.ResourceOptions(parent=self, depends_on=[*args.depends_on, eula])
-        stores: dict[str, BlobStore] = {}
-        for role, store in blob_store_names(args).items():
-            if store not in stores:
-                stores[store] = BlobStore(f"{name}-blobs-{store}", nexus_url=url, name=store, opts=child)
-        store_of = {role: stores[store].name for role, store in blob_store_names(args).items()}
+        store_names = blob_store_names(args)
+        stores = {store: BlobStore(f"{name}-blobs-{store}", nexus_url=url, name=store, opts=child)
+                  for store in dict.fromkeys(store_names.values())}
+        store_of = {role: stores[store].name for role, store in store_names.items()}
 
         # Group and hosted share one auth setup (Bearer token, no forced Basic): the gateway answers the
         # /v2/ challenge from the group and sends pushes to hosted, so clients must see the same scheme.

@@ -5,6 +5,9 @@ import pytest
 
 from tests.support.stack import run_program
 
+# The Nexus double's fixtures (`nexus`, `nexus_spec`) for every test module.
+pytest_plugins = ["tests.conftest_nexus"]
+
 
 @pytest.fixture(scope="session")
 def dev_run():

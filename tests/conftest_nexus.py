@@ -1,4 +1,5 @@
-"""Fixtures and helpers for the Nexus provider tests; test modules import what they use from here.
+"""Fixtures and helpers for the Nexus provider tests (a pytest plugin of tests/conftest.py; test modules
+import the helpers they use from here).
 
 `nexus` is a fresh `NexusDouble` per test whose traffic is validated against the published spec when it is
 available; any request or answer outside the spec (and not a listed `SPEC_GAPS` entry) fails the test.

@@ -8,7 +8,7 @@ import pytest
 
 from components.nexus_api import (ClientSettings, NexusApiError, NexusAuthError, NexusClient, NexusEditionError,
                                   NexusForbiddenError, NexusUnavailableError, ServerInfo, error_messages)
-from tests.conftest_nexus import FAST, nexus, nexus_spec  # noqa: F401  (fixtures)
+from tests.conftest_nexus import FAST
 from tests.nexus_double import NexusDouble, empty, message_error, validation_errors
 
 REALMS = "/v1/security/realms/active"

@@ -7,7 +7,6 @@ import re
 import pytest
 import requests
 
-from tests.conftest_nexus import nexus, nexus_spec  # noqa: F401  (fixtures)
 from tests.nexus_double import API, CHALLENGE, EULA_DISCLAIMER, NexusDouble, Reply, SpecValidator, spec_path
 
 HOSTED = {"name": "docker-hosted", "online": True,

@@ -11,7 +11,7 @@ import pytest
 
 from components import nexus_resources as r
 from components.nexus_api import NexusApiError, NexusError
-from tests.conftest_nexus import checked, create, nexus, nexus_spec, provider_for  # noqa: F401  (fixtures)
+from tests.conftest_nexus import checked, create, provider_for
 from tests.nexus_double import EULA_DISCLAIMER, NexusDouble, json_reply
 
 EULA_ID = "community-eula"

@@ -19,8 +19,7 @@ from pulumi.runtime.rpc import UNKNOWN
 
 from components import nexus_resources as r
 from components.nexus_api import NexusApiError, NexusAuthError, NexusEditionError, NexusError, NexusUnavailableError
-from tests.conftest_nexus import (FAST, checked, configured, create, nexus, nexus_spec,  # noqa: F401  (fixtures)
-                                  provider_for)
+from tests.conftest_nexus import FAST, checked, configured, create, provider_for
 from tests.nexus_double import NexusDouble, empty
 
 REPO_ROOT = Path(__file__).resolve().parents[1]

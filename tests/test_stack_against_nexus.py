@@ -9,7 +9,7 @@ import base64
 import dill
 import pytest
 
-from tests.conftest_nexus import configured, nexus, nexus_spec  # noqa: F401  (fixtures)
+from tests.conftest_nexus import configured
 from tests.support.stack import run_program, unwrap
 
 DYN = "pulumi-python:dynamic/nexus:"
