@@ -8,6 +8,8 @@ import hashlib
 from dataclasses import dataclass
 from typing import Optional
 
+from components.k8s_meta import app_labels, metadata
+
 CONF_DIR = "/etc/nginx/registry"
 TLS_DIR = "/etc/nginx/registry-tls"
 # Ports nginx listens on inside the pod; clients use the Service's ports (the Host header they send
@@ -29,8 +31,7 @@ class GatewaySpec:
 
     @property
     def labels(self) -> dict[str, str]:
-        return {"app.kubernetes.io/name": "nginx-gateway", "app.kubernetes.io/instance": self.name,
-                "app.kubernetes.io/part-of": "nexus-registry"}
+        return app_labels("nginx-gateway", self.name)
 
     @property
     def config_name(self) -> str:
@@ -56,17 +57,13 @@ def checksum(*parts: str) -> str:
     return digest.hexdigest()
 
 
-def _metadata(spec: GatewaySpec, name: str) -> dict:
-    return {"name": name, "namespace": spec.namespace, "labels": spec.labels}
-
-
 def config_map(spec: GatewaySpec, nginx_conf) -> dict:
-    return {"apiVersion": "v1", "kind": "ConfigMap", "metadata": _metadata(spec, spec.config_name),
+    return {"apiVersion": "v1", "kind": "ConfigMap", "metadata": metadata(spec, spec.config_name),
             "data": {"nginx.conf": nginx_conf}}
 
 
 def tls_secret(spec: GatewaySpec, cert_pem, key_pem) -> dict:
-    return {"apiVersion": "v1", "kind": "Secret", "metadata": _metadata(spec, spec.tls_name),
+    return {"apiVersion": "v1", "kind": "Secret", "metadata": metadata(spec, spec.tls_name),
             "type": "kubernetes.io/tls", "stringData": {"tls.crt": cert_pem, "tls.key": key_pem}}
 
 
@@ -96,7 +93,7 @@ def deployment(spec: GatewaySpec, config_checksum) -> dict:
             "weight": 100, "podAffinityTerm": {"topologyKey": "kubernetes.io/hostname",
                                                "labelSelector": {"matchLabels": spec.labels}}}]}}
     return {
-        "apiVersion": "apps/v1", "kind": "Deployment", "metadata": _metadata(spec, spec.name),
+        "apiVersion": "apps/v1", "kind": "Deployment", "metadata": metadata(spec, spec.name),
         "spec": {
             "replicas": spec.replicas,
             "selector": {"matchLabels": spec.labels},
@@ -110,7 +107,7 @@ def deployment(spec: GatewaySpec, config_checksum) -> dict:
 def disruption_budget(spec: GatewaySpec) -> Optional[dict]:
     if spec.replicas <= 1:
         return None
-    return {"apiVersion": "policy/v1", "kind": "PodDisruptionBudget", "metadata": _metadata(spec, spec.name),
+    return {"apiVersion": "policy/v1", "kind": "PodDisruptionBudget", "metadata": metadata(spec, spec.name),
             "spec": {"minAvailable": 1, "selector": {"matchLabels": spec.labels}}}
 
 
@@ -126,4 +123,4 @@ def service(spec: GatewaySpec) -> dict:
     svc_spec = {"type": spec.service_type, "selector": spec.labels, "ports": ports}
     # Keep the client address in nginx's logs and avoid a second hop for registry traffic.
     svc_spec["externalTrafficPolicy"] = "Local" if spec.service_type == "LoadBalancer" else "Cluster"
-    return {"apiVersion": "v1", "kind": "Service", "metadata": _metadata(spec, spec.name), "spec": svc_spec}
+    return {"apiVersion": "v1", "kind": "Service", "metadata": metadata(spec, spec.name), "spec": svc_spec}

@@ -7,6 +7,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from components.k8s_meta import app_labels, metadata
+
 NEXUS_UID = 200              # the sonatype/nexus3 image runs as uid/gid 200
 WEB_PORT = 8081              # Nexus UI and REST API
 DATA_DIR = "/nexus-data"
@@ -33,8 +35,7 @@ class NexusSpec:
 
     @property
     def labels(self) -> dict[str, str]:
-        return {"app.kubernetes.io/name": "nexus", "app.kubernetes.io/instance": self.name,
-                "app.kubernetes.io/part-of": "nexus-registry"}
+        return app_labels("nexus", self.name)
 
     @property
     def secret_name(self) -> str:
@@ -49,13 +50,9 @@ class NexusSpec:
         return f"{self.name}.{self.namespace}.svc"
 
 
-def _metadata(spec: NexusSpec, name: str) -> dict:
-    return {"name": name, "namespace": spec.namespace, "labels": spec.labels}
-
-
 def admin_secret(spec: NexusSpec, password) -> dict:
     """The Secret the pod reads NEXUS_SECURITY_INITIAL_PASSWORD from (`password` may be an Output)."""
-    return {"apiVersion": "v1", "kind": "Secret", "metadata": _metadata(spec, spec.secret_name),
+    return {"apiVersion": "v1", "kind": "Secret", "metadata": metadata(spec, spec.secret_name),
             "type": "Opaque", "stringData": {PASSWORD_KEY: password}}
 
 
@@ -64,7 +61,7 @@ def data_claim(spec: NexusSpec) -> dict:
     if spec.storage_class:
         claim["storageClassName"] = spec.storage_class
     return {"apiVersion": "v1", "kind": "PersistentVolumeClaim",
-            "metadata": _metadata(spec, spec.claim_name), "spec": claim}
+            "metadata": metadata(spec, spec.claim_name), "spec": claim}
 
 
 def _data_volume(spec: NexusSpec) -> dict:
@@ -130,7 +127,7 @@ def deployment(spec: NexusSpec) -> dict:
     if spec.node_name:
         pod["nodeSelector"] = {"kubernetes.io/hostname": spec.node_name}
     return {
-        "apiVersion": "apps/v1", "kind": "Deployment", "metadata": _metadata(spec, spec.name),
+        "apiVersion": "apps/v1", "kind": "Deployment", "metadata": metadata(spec, spec.name),
         "spec": {
             "replicas": 1,  # one embedded-database instance; a second pod would corrupt it
             "strategy": {"type": "Recreate"},  # the RWO volume and the DB lock forbid overlap
@@ -144,5 +141,5 @@ def service(spec: NexusSpec) -> dict:
     ports = [{"name": "web", "port": WEB_PORT, "targetPort": "web"},
              {"name": "docker-hosted", "port": spec.hosted_port, "targetPort": "docker-hosted"},
              {"name": "docker-group", "port": spec.group_port, "targetPort": "docker-group"}]
-    return {"apiVersion": "v1", "kind": "Service", "metadata": _metadata(spec, spec.name),
+    return {"apiVersion": "v1", "kind": "Service", "metadata": metadata(spec, spec.name),
             "spec": {"type": "ClusterIP", "selector": spec.labels, "ports": ports}}

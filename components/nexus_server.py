@@ -8,6 +8,7 @@ import pulumi
 import pulumi_kubernetes as k8s
 
 from components import nexus_manifests as m
+from components.k8s_meta import PART_OF
 
 NEXUS_TIMEOUTS = pulumi.CustomTimeouts(create="20m", update="20m")
 
@@ -35,8 +36,8 @@ class NexusServer(pulumi.ComponentResource):
         depends: list[pulumi.Resource] = []
         if args.create_namespace:
             ns = k8s.core.v1.Namespace(f"{name}-namespace",
-                                       metadata={"name": spec.namespace, "labels": {
-                                           "app.kubernetes.io/part-of": "nexus-registry"}},
+                                       metadata={"name": spec.namespace,
+                                                 "labels": {"app.kubernetes.io/part-of": PART_OF}},
                                        opts=keep)
             depends.append(ns)
         child = pulumi.ResourceOptions(parent=self, depends_on=depends)
