@@ -1,6 +1,6 @@
 """DockerRepoSet: everything the original how-to clicked in the Nexus UI, as resources that talk to the
-Nexus REST API (dynamic providers in components/nexus_resources.py): the Community Edition EULA (only
-when the stack accepts it), blob stores, docker-hosted (push), docker-proxy (Docker Hub), docker-group
+Nexus REST API (dynamic providers in components/nexus_resources.py): the Community Edition EULA (accepted
+only when the stack says so), blob stores, docker-hosted (push), docker-proxy (Docker Hub), docker-group
 (hosted then proxy, pull), the Docker Bearer Token realm and anonymous access."""
 from __future__ import annotations
 
@@ -38,9 +38,7 @@ def blob_store_names(args: DockerRepoSetArgs) -> dict[str, str]:
 
 
 class DockerRepoSet(pulumi.ComponentResource):
-    hosted_name: pulumi.Output[str]
-    group_name: pulumi.Output[str]
-    proxy_name: pulumi.Output[str]
+    repositories: pulumi.Output[dict]
 
     def __init__(self, name: str, args: DockerRepoSetArgs, opts: pulumi.ResourceOptions | None = None):
         super().__init__("nexus-registry:index:DockerRepoSet", name, None, opts)
@@ -74,7 +72,6 @@ class DockerRepoSet(pulumi.ComponentResource):
 
         self.resources: Sequence[pulumi.Resource] = [eula, *stores.values(), hosted, proxy, group, realms,
                                                      anonymous]
-        self.hosted_name, self.group_name, self.proxy_name = hosted.name, group.name, proxy.name
         self.repositories = pulumi.Output.all(hosted.name, group.name, proxy.name).apply(lambda n: {
             "hosted": {"name": n[0], "port": args.hosted.port},
             "group": {"name": n[1], "port": args.group.port},

@@ -9,6 +9,7 @@ from dataclasses import dataclass
 from typing import Optional
 
 from components.k8s_meta import app_labels, metadata
+from components.nginx_conf import HEALTH_PATH
 
 CONF_DIR = "/etc/nginx/registry"
 TLS_DIR = "/etc/nginx/registry-tls"
@@ -27,7 +28,7 @@ class GatewaySpec:
     registry_port: int            # client-facing ports: the NodePort or the LoadBalancer port
     web_port: int
     push_port: Optional[int] = None
-    health_path: str = "/nginx-health"
+    health_path: str = HEALTH_PATH   # answered by nginx itself (see nginx_conf)
 
     @property
     def labels(self) -> dict[str, str]:

@@ -64,10 +64,8 @@ class NexusServer(pulumi.ComponentResource):
             opts=pulumi.ResourceOptions(parent=self, depends_on=[deployment, *depends],
                                         custom_timeouts=NEXUS_TIMEOUTS))
 
-        self.deployment = deployment
-        self.namespace = self.service.metadata.apply(lambda md: _field(md, "namespace"))
-        self.service_host = self.service.metadata.apply(
-            lambda md: f"{_field(md, 'name')}.{_field(md, 'namespace')}.svc")
+        self.namespace = self.service.metadata.apply(lambda md: md.namespace)
+        self.service_host = self.service.metadata.apply(lambda md: f"{md.name}.{md.namespace}.svc")
         self.web_port = m.WEB_PORT
         self.hosted_port = spec.hosted_port
         self.group_port = spec.group_port
@@ -78,7 +76,3 @@ class NexusServer(pulumi.ComponentResource):
             "hosted_port": self.hosted_port,
             "group_port": self.group_port,
         })
-
-
-def _field(metadata, key: str):
-    return metadata[key] if isinstance(metadata, dict) else getattr(metadata, key)

@@ -8,7 +8,7 @@ import pulumi
 import pulumi_kubernetes as k8s
 
 from components import gateway_manifests as gm
-from components.nginx_conf import HEALTH_PATH, render_nginx_conf
+from components.nginx_conf import render_nginx_conf
 
 __all__ = ["NginxGateway", "NginxGatewayArgs", "render_nginx_conf"]
 
@@ -67,6 +67,5 @@ class NginxGateway(pulumi.ComponentResource):
         self.web_url = self.service.id.apply(lambda _: f"http://{args.registry_host}:{spec.web_port}")
         self.push_address = (self.service.id.apply(lambda _: f"{args.registry_host}:{spec.push_port}")
                              if spec.push_port else None)
-        self.health_url = self.web_url.apply(lambda url: url + HEALTH_PATH)
         self.register_outputs({"registry_address": self.registry_address, "web_url": self.web_url,
                                "push_address": self.push_address})
