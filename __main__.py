@@ -6,7 +6,7 @@ components, passes their outputs to each other and exports the stack outputs.
 import pulumi
 
 from components.config import load_settings
-from components.docker_client_trust import DockerClientTrust, DockerClientTrustArgs, ca_dir
+from components.docker_client_trust import DockerClientTrust, DockerClientTrustArgs, ca_path
 from components.docker_repo_set import DockerRepoSet, DockerRepoSetArgs
 from components.gateway_manifests import GatewaySpec
 from components.nexus_manifests import NexusSpec
@@ -101,7 +101,7 @@ if gateway.push_address is not None:
     pulumi.export("push_registry", gateway.push_address)
 pulumi.export("nexus_url", gateway.web_url)
 pulumi.export("ca_cert_pem", cert.ca_cert_pem)
-pulumi.export("ca_path", registry.apply(lambda a: f"{ca_dir(a)}/ca.crt"))
+pulumi.export("ca_path", registry.apply(ca_path))
 pulumi.export("repositories", repos.repositories)
 pulumi.export("docker_login", registry.apply(lambda a: f"docker login {a} -u admin"))
 pulumi.export("docker_pull_example", registry.apply(lambda a: f"docker pull {a}/library/busybox:latest"))

@@ -23,6 +23,11 @@ def ca_dir(registry_address: str, base: str = CERTS_D) -> str:
     return f"{base}/{registry_address}"
 
 
+def ca_path(registry_address: str, base: str = CERTS_D) -> str:
+    """Where docker looks for the registry's CA."""
+    return f"{ca_dir(registry_address, base)}/ca.crt"
+
+
 def install_script(registry_address: str, base: str = CERTS_D) -> str:
     """Reads the CA PEM on stdin and writes it to <base>/<address>/ca.crt (0644), atomically."""
     directory = shlex.quote(ca_dir(registry_address, base))
@@ -64,5 +69,4 @@ class DockerClientTrust(pulumi.ComponentResource):
                 triggers=[args.ca_cert_pem, address],
                 logging=remote.Logging.NONE,
                 opts=pulumi.ResourceOptions(parent=self, additional_secret_outputs=["stdout", "stderr"])))
-        self.paths = address.apply(lambda a: f"{ca_dir(a)}/ca.crt")
-        self.register_outputs({"hosts": [h.label for h in args.hosts], "ca_path": self.paths})
+        self.register_outputs({"hosts": [h.label for h in args.hosts], "ca_path": address.apply(ca_path)})
