@@ -162,6 +162,13 @@ def _temp_paths(temp_dir: str | None) -> str:
                      for kind in ("client_body", "proxy", "fastcgi", "uwsgi", "scgi"))
 
 
+def _shutdown(timeout: int | None) -> str:
+    if timeout is None:
+        return "# worker_shutdown_timeout: not set, a graceful stop waits for every open transfer"
+    return (f"worker_shutdown_timeout {timeout}s;  # SIGQUIT/reload: in-flight transfers get this long, "
+            "then the rest is closed")
+
+
 # ------------------------------------------------------------------------------------------- render
 
 def render_nginx_conf(*, hosted_upstream: str, group_upstream: str, web_upstream: str,
@@ -170,13 +177,15 @@ def render_nginx_conf(*, hosted_upstream: str, group_upstream: str, web_upstream
                       worker_processes: int | str = "auto", worker_connections: int = 1024,
                       timeout: int = 900, keepalive: int = 32,
                       body_buffer_size: str = "128k", proxy_buffer_size: str = "128k",
-                      temp_dir: str | None = None) -> str:
+                      temp_dir: str | None = None, worker_shutdown_timeout: int | None = None) -> str:
     """A complete nginx.conf for the gateway (no user/pid/daemon: the image or harness sets them).
 
     registry_port: TLS, method x path routing between hosted and group.
     push_port: optional TLS port straight to hosted, for pushes the table cannot serve (re-pushing an
       image whose manifest the group already shows: containerd/ggcr HEAD it and skip the PUT).
     web_port: plain HTTP to the Nexus UI/REST API, plus the readiness probe at HEALTH_PATH.
+    worker_shutdown_timeout: seconds a graceful stop (SIGQUIT) or reload (SIGHUP) lets old workers finish
+      their transfers before closing what is left; None keeps nginx's default (wait for ever).
     """
     hosts = [_upstream("hosted_upstream", hosted_upstream), _upstream("group_upstream", group_upstream)]
     _upstream("web_upstream", web_upstream)
@@ -196,6 +205,8 @@ def render_nginx_conf(*, hosted_upstream: str, group_upstream: str, web_upstream
     _size("proxy_buffer_size", proxy_buffer_size)
     if temp_dir is not None:
         _path("temp_dir", temp_dir)
+    if worker_shutdown_timeout is not None:
+        _positive("worker_shutdown_timeout", worker_shutdown_timeout)
 
     servers = [_server(f"{registry_port} ssl", [
         tls,
@@ -234,6 +245,7 @@ large_client_header_buffers 4 32k;  # Bearer tokens can be long
     return f"""# nexus-registry gateway, rendered by components/nginx_conf.py; routing: docs gateway-routing.md
 worker_processes {worker_processes};
 error_log stderr;
+{_shutdown(worker_shutdown_timeout)}
 
 events {{
     worker_connections {worker_connections};

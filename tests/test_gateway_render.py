@@ -167,12 +167,19 @@ def test_options_are_rendered():
     ("hosted_upstream", "nexus"), ("group_upstream", "nexus:port"), ("web_upstream", "bad host:1"),
     ("hosted_upstream", "nexus:0"), ("cert_path", "/tls/crt; evil"), ("key_path", ""),
     ("search_target", "proxy"), ("worker_processes", 0), ("timeout", -1), ("keepalive", 0),
-    ("body_buffer_size", "1 g"), ("temp_dir", "/tmp/$x"),
+    ("body_buffer_size", "1 g"), ("temp_dir", "/tmp/$x"), ("worker_shutdown_timeout", 0),
 ])
 def test_validation_names_argument_and_value(arg, value):
     with pytest.raises(ValueError) as err:
         render(**{arg: value})
     assert arg in str(err.value) and repr(value) in str(err.value)
+
+
+def test_worker_shutdown_timeout_is_a_main_context_directive_only_when_asked():
+    conf = render(worker_shutdown_timeout=285)
+    main = conf.split("events {", 1)[0]   # nginx accepts it only in the main context
+    assert _directives(main, "worker_shutdown_timeout") == ["285s"]
+    assert _directives(render(), "worker_shutdown_timeout") == []
 
 
 def test_listen_ports_must_be_distinct():
