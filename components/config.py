@@ -25,6 +25,9 @@ IMAGE_RE = re.compile(r"^(?P<repo>[a-z0-9][a-z0-9._/:-]*?)(:(?P<tag>[A-Za-z0-9_]
 DOCKER_HOST_RE = re.compile(r"^(?P<user>[a-z_][a-z0-9_.-]*)@(?P<host>[^:@\s]+)(:(?P<port>\d+))?$")
 
 NEXUS_JETTY_PORT = 8081          # Nexus' own web port; a connector cannot reuse it
+# gatewayDrainSeconds: the pod's grace period. The gateway's preStop delay and a safety margin come out of
+# it (components/gateway_manifests.py); the lower bound leaves nginx at least 15 s to finish transfers.
+GATEWAY_DRAIN_RANGE = (30, 86400)
 MIN_NEXUS_VERSION = (3, 76)      # NEXUS_SECURITY_INITIAL_PASSWORD arrived in 3.76
 DEFAULT_NEXUS_PASSWORD = "admin123"
 
@@ -44,6 +47,7 @@ class KeySpec:
 KEYS: tuple[KeySpec, ...] = (
     KeySpec("namespace", "string", "nexus"),
     KeySpec("createNamespace", "boolean", True),
+    KeySpec("networkPolicies", "boolean", True),
     KeySpec("nexusImage", "string", "sonatype/nexus3:3.94.0"),
     KeySpec("nexusHeap", "string", "2g"),
     KeySpec("nexusMemory", "string", "6Gi"),
@@ -77,6 +81,7 @@ KEYS: tuple[KeySpec, ...] = (
     KeySpec("nexusUrl", "string", ""),
     KeySpec("nginxImage", "string", "nginx:1.28.0-alpine"),
     KeySpec("gatewayReplicas", "integer", 1),
+    KeySpec("gatewayDrainSeconds", "integer", 300),
     KeySpec("dockerHosts", "array", []),
     # Secret by rule, checked at run time: Pulumi refuses a `secret: true` key that has a default.
     KeySpec("sshPrivateKey", "string", ""),
@@ -153,6 +158,7 @@ class DockerHost:
 class Settings:
     namespace: str
     create_namespace: bool
+    network_policies: bool
     nexus_image: str
     nexus_heap: str
     nexus_memory: str
@@ -183,6 +189,7 @@ class Settings:
     nexus_url: str
     nginx_image: str
     gateway_replicas: int
+    gateway_drain_seconds: int
     docker_hosts: tuple[DockerHost, ...] = field(default_factory=tuple)
     ssh_private_key: Optional[Secret] = None
     smoke: bool = False
@@ -199,6 +206,14 @@ class Settings:
     @property
     def web_url(self) -> str:
         return f"http://{self.registry_host}:{self.web_port}"
+
+    @property
+    def proxy_egress_ports(self) -> tuple[int, ...]:
+        """TCP ports Nexus dials out on for the proxy repository: the remote's own port, and 443 where
+        registries redirect blob downloads (Docker Hub's CDN, GHCR's package storage)."""
+        remote = urlparse(self.proxy.remote_url)
+        port = remote.port or (443 if remote.scheme == "https" else 80)
+        return tuple(sorted({port, 443}))
 
     @property
     def uses_host_path(self) -> bool:
@@ -402,6 +417,14 @@ def _check_positive(value: int) -> int:
     return value
 
 
+def _check_drain_seconds(value: int) -> int:
+    low, high = GATEWAY_DRAIN_RANGE
+    if not low <= value <= high:
+        raise ValueError(f"must be between {low} and {high} seconds (a 10 s preStop delay and a 5 s margin "
+                         "come out of it before nginx's worker_shutdown_timeout)")
+    return value
+
+
 def parse_settings(raw: Mapping[str, Optional[str]], secret_keys: frozenset[str] | set[str] = frozenset()) -> Settings:
     """Build Settings from raw config strings (keys without the project prefix; arrays as JSON).
 
@@ -477,6 +500,7 @@ def parse_settings(raw: Mapping[str, Optional[str]], secret_keys: frozenset[str]
     settings = dict(
         namespace=namespace,
         create_namespace=v("createNamespace"),
+        network_policies=v("networkPolicies"),
         nexus_image=nexus_image,
         nexus_heap=heap,
         nexus_memory=memory,
@@ -507,6 +531,7 @@ def parse_settings(raw: Mapping[str, Optional[str]], secret_keys: frozenset[str]
         nexus_url=v("nexusUrl", lambda u: _url(u) if u else u),
         nginx_image=v("nginxImage", _image),
         gateway_replicas=v("gatewayReplicas", _check_positive),
+        gateway_drain_seconds=v("gatewayDrainSeconds", _check_drain_seconds),
         docker_hosts=docker_hosts,
         ssh_private_key=ssh_key,
         smoke=v("smoke"),

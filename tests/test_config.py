@@ -47,6 +47,8 @@ RULES = [
     ("ca-validity", {"caValidityHours": 100}, {}, "caValidityHours", "at least certValidityHours"),
     ("nginx-image", {"nginxImage": "nginx"}, {}, "nginxImage", "pinned"),
     ("gateway-replicas", {"gatewayReplicas": 0}, {}, "gatewayReplicas", "greater than zero"),
+    ("gateway-drain-too-short", {"gatewayDrainSeconds": 29}, {}, "gatewayDrainSeconds", "between 30 and 86400"),
+    ("gateway-drain-too-long", {"gatewayDrainSeconds": 86401}, {}, "gatewayDrainSeconds", "between 30 and 86400"),
     ("docker-host-format", {"dockerHosts": ["192.168.129.50"]}, {"sshPrivateKey": "KEY"}, "dockerHosts", "user@host"),
     ("docker-host-needs-key", {"dockerHosts": ["root@192.168.129.50"]}, {}, "sshPrivateKey", "dockerHosts"),
     ("ssh-key-plaintext", {"dockerHosts": ["root@192.168.129.50"], "sshPrivateKey": "KEY"}, {}, "sshPrivateKey",
@@ -103,3 +105,22 @@ def test_docker_hosts_parse_user_host_and_port():
                        {"adminPassword", "sshPrivateKey"})
     assert [h.label for h in s.docker_hosts] == ["rancher@192.168.129.50:22", "ops@node-2:2222"]
     assert s.ssh_private_key.reveal() == "KEY"
+
+
+def test_network_policies_must_be_a_boolean():
+    """The CLI refuses a non-boolean for a boolean key; a raw config string that slips through (e.g. an
+    environment override) is refused here, naming the key."""
+    with pytest.raises(SettingsError) as caught:
+        parse_settings({"adminPassword": TEST_PASSWORD, "publicIps": '["10.0.0.1"]', "networkPolicies": "enforce"},
+                       {"adminPassword"})
+    assert caught.value.keys == ["networkPolicies"]
+    assert str(caught.value.problems[0]) == "nexus-registry:networkPolicies = 'enforce': must be true or false"
+
+
+@pytest.mark.parametrize("remote,ports", [("https://registry-1.docker.io", (443,)),
+                                          ("http://mirror.internal:5000", (443, 5000)),
+                                          ("http://mirror.internal", (80, 443))])
+def test_proxy_egress_ports_follow_the_remote(remote, ports):
+    settings = parse_settings({"adminPassword": TEST_PASSWORD, "publicIps": '["10.0.0.1"]',
+                               "proxyRemoteUrl": remote}, {"adminPassword"})
+    assert settings.proxy_egress_ports == ports
