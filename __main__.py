@@ -26,6 +26,19 @@ cert = SelfSignedCert("registry-tls", SelfSignedCertArgs(
     ca_validity_hours=settings.ca_validity_hours,
 ))
 
+gateway_spec = GatewaySpec(
+    name="registry-gateway",
+    namespace=settings.namespace,
+    image=settings.nginx_image,
+    replicas=settings.gateway_replicas,
+    service_type=settings.service_type,
+    registry_port=settings.registry_port,
+    web_port=settings.web_port,
+    push_port=settings.push_port,
+    drain_seconds=settings.gateway_drain_seconds,
+    network_policy=settings.network_policies,
+)
+
 nexus = NexusServer("nexus", NexusServerArgs(
     spec=NexusSpec(
         name="nexus",
@@ -41,6 +54,9 @@ nexus = NexusServer("nexus", NexusServerArgs(
         storage_class=settings.storage_class,
         host_path=settings.host_path,
         node_name=settings.nexus_node_name,
+        network_policy=settings.network_policies,
+        client_labels=gateway_spec.labels,
+        egress_ports=settings.proxy_egress_ports,
     ),
     admin_password=admin_password,
     create_namespace=settings.create_namespace,
@@ -48,17 +64,9 @@ nexus = NexusServer("nexus", NexusServerArgs(
 ))
 
 gateway = NginxGateway("gateway", NginxGatewayArgs(
-    spec=GatewaySpec(
-        name="registry-gateway",
-        namespace=settings.namespace,
-        image=settings.nginx_image,
-        replicas=settings.gateway_replicas,
-        service_type=settings.service_type,
-        registry_port=settings.registry_port,
-        web_port=settings.web_port,
-        push_port=settings.push_port,
-    ),
+    spec=gateway_spec,
     nexus_host=nexus.service_host,
+    nexus_labels=nexus.pod_labels,
     web_port=nexus.web_port,
     hosted_port=nexus.hosted_port,
     group_port=nexus.group_port,

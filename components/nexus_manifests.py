@@ -5,9 +5,11 @@ components/nexus_server.py only wires them into Pulumi resources.
 """
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+from typing import Mapping, Optional
 
-from components.k8s_meta import app_labels, metadata
+from components.k8s_meta import app_labels, checkov_skips, image_skips, metadata
+from components.network_policy import DNS_EGRESS, network_policy as _network_policy, pods, skips, tcp
 
 NEXUS_UID = 200              # the sonatype/nexus3 image runs as uid/gid 200
 WEB_PORT = 8081              # Nexus UI and REST API
@@ -15,6 +17,7 @@ DATA_DIR = "/nexus-data"
 STATUS_PATH = "/service/rest/v1/status"
 WRITABLE_PATH = "/service/rest/v1/status/writable"
 PASSWORD_KEY = "password"    # key of the admin password in the Secret
+TMP_DIR = "/tmp"             # with the data volume, the only place Nexus writes (read-only root filesystem)
 
 
 @dataclass(frozen=True)
@@ -32,6 +35,14 @@ class NexusSpec:
     storage_class: str = ""
     host_path: str = ""
     node_name: str = ""
+    network_policy: bool = True
+    client_labels: Mapping[str, str] = field(default_factory=dict)  # the pods allowed to reach Nexus' ports
+    egress_ports: tuple[int, ...] = (443,)                          # where the proxy repository connects
+
+    @property
+    def ports(self) -> tuple[int, ...]:
+        """Nexus' listening ports: the UI/REST API and the two docker connectors."""
+        return (WEB_PORT, self.hosted_port, self.group_port)
 
     @property
     def labels(self) -> dict[str, str]:
@@ -82,9 +93,11 @@ def _chown_init_container(spec: NexusSpec) -> dict:
               f"chown -R {NEXUS_UID}:{NEXUS_UID} {DATA_DIR}")
     return {"name": "chown-data", "image": spec.image, "command": ["sh", "-c", script],
             "securityContext": {"runAsUser": 0, "runAsNonRoot": False, "allowPrivilegeEscalation": False,
+                                "readOnlyRootFilesystem": True,
                                 "capabilities": {"drop": ["ALL"], "add": ["CHOWN", "DAC_OVERRIDE", "FOWNER"]}},
             "volumeMounts": [{"name": "data", "mountPath": DATA_DIR}],
-            "resources": {"requests": {"cpu": "50m", "memory": "32Mi"}, "limits": {"memory": "128Mi"}}}
+            "resources": {"requests": {"cpu": "50m", "memory": "32Mi"},
+                          "limits": {"cpu": "500m", "memory": "128Mi"}}}
 
 
 def nexus_container(spec: NexusSpec) -> dict:
@@ -107,10 +120,31 @@ def nexus_container(spec: NexusSpec) -> dict:
         "startupProbe": _probe(STATUS_PATH, period=10, failures=90),
         "readinessProbe": _probe(WRITABLE_PATH, period=15, failures=4),
         "livenessProbe": _probe(STATUS_PATH, period=30, failures=6, timeout=10),
-        "volumeMounts": [{"name": "data", "mountPath": DATA_DIR}],
+        "volumeMounts": [{"name": "data", "mountPath": DATA_DIR}, {"name": "tmp", "mountPath": TMP_DIR}],
+        # Read-only root: Nexus writes to /nexus-data (its karaf.data, java.io.tmpdir and logs) and the JVM
+        # to /tmp, as in the stevehipwell/nexus3 chart that runs 3.95 this way.
         "securityContext": {"runAsNonRoot": True, "allowPrivilegeEscalation": False,
-                            "capabilities": {"drop": ["ALL"]}},
+                            "readOnlyRootFilesystem": True, "capabilities": {"drop": ["ALL"]}},
     }
+
+
+def accepted_findings(spec: NexusSpec) -> dict[str, str]:
+    """checkov findings this Deployment declares as accepted, each with its reason."""
+    reasons = {
+        "CKV_K8S_40": f"the sonatype/nexus3 image runs as uid {NEXUS_UID}, which owns {DATA_DIR} and the data of "
+                      "existing installs; another uid would lose access to them",
+        "CKV_K8S_35": "Nexus takes its first admin password only from the NEXUS_SECURITY_INITIAL_PASSWORD "
+                      "environment variable (System.getenv in StaticSecurityConfigurationSource); the value "
+                      "comes from a Secret by secretKeyRef and is never a literal",
+        **image_skips(spec.image, "nexusImage"),
+        **skips(spec.network_policy),
+    }
+    if spec.host_path:
+        reasons["CKV_K8S_40"] += "; the hostPath chown init container runs as root for the hand-over"
+        reasons["CKV_K8S_25"] = ("the one-shot init container hands the hostPath data directory to uid "
+                                 f"{NEXUS_UID} (fsGroup does not apply to hostPath) and needs CHOWN, "
+                                 "DAC_OVERRIDE and FOWNER for it; Nexus itself drops ALL")
+    return reasons
 
 
 def deployment(spec: NexusSpec) -> dict:
@@ -119,15 +153,17 @@ def deployment(spec: NexusSpec) -> dict:
                             "fsGroupChangePolicy": "OnRootMismatch",
                             "seccompProfile": {"type": "RuntimeDefault"}},
         "terminationGracePeriodSeconds": 120,
+        "automountServiceAccountToken": False,  # Nexus never calls the Kubernetes API
         "containers": [nexus_container(spec)],
-        "volumes": [_data_volume(spec)],
+        "volumes": [_data_volume(spec), {"name": "tmp", "emptyDir": {"sizeLimit": "1Gi"}}],
     }
     if spec.host_path:
         pod["initContainers"] = [_chown_init_container(spec)]
     if spec.node_name:
         pod["nodeSelector"] = {"kubernetes.io/hostname": spec.node_name}
     return {
-        "apiVersion": "apps/v1", "kind": "Deployment", "metadata": metadata(spec, spec.name),
+        "apiVersion": "apps/v1", "kind": "Deployment",
+        "metadata": metadata(spec, spec.name, checkov_skips(accepted_findings(spec))),
         "spec": {
             "replicas": 1,  # one embedded-database instance; a second pod would corrupt it
             "strategy": {"type": "Recreate"},  # the RWO volume and the DB lock forbid overlap
@@ -135,6 +171,15 @@ def deployment(spec: NexusSpec) -> dict:
             "template": {"metadata": {"labels": spec.labels}, "spec": pod},
         },
     }
+
+
+def network_policy(spec: NexusSpec) -> Optional[dict]:
+    """Nexus' ports answer only the gateway pods; Nexus connects only to DNS and the proxy remote."""
+    if not spec.network_policy:
+        return None
+    return _network_policy(spec, spec.name,
+                           ingress=[{"from": [pods(spec.client_labels)], "ports": tcp(spec.ports)}],
+                           egress=[DNS_EGRESS, {"ports": tcp(spec.egress_ports)}])
 
 
 def service(spec: NexusSpec) -> dict:

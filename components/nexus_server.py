@@ -27,6 +27,7 @@ class NexusServer(pulumi.ComponentResource):
     web_port: int
     hosted_port: int
     group_port: int
+    pod_labels: dict[str, str]
 
     def __init__(self, name: str, args: NexusServerArgs, opts: Optional[pulumi.ResourceOptions] = None):
         super().__init__("nexus-registry:index:NexusServer", name, None, opts)
@@ -57,6 +58,10 @@ class NexusServer(pulumi.ComponentResource):
             f"{name}-deployment", metadata=deploy["metadata"], spec=deploy["spec"],
             opts=pulumi.ResourceOptions(parent=self, depends_on=[admin, *volume, *depends],
                                         custom_timeouts=NEXUS_TIMEOUTS))
+        policy = m.network_policy(spec)
+        if policy:
+            k8s.networking.v1.NetworkPolicy(f"{name}-network-policy", metadata=policy["metadata"],
+                                            spec=policy["spec"], opts=child)
         svc = m.service(spec)
         # The Service awaits ready endpoints, so whatever depends on it runs once Nexus is writable.
         self.service = k8s.core.v1.Service(
@@ -69,6 +74,7 @@ class NexusServer(pulumi.ComponentResource):
         self.web_port = m.WEB_PORT
         self.hosted_port = spec.hosted_port
         self.group_port = spec.group_port
+        self.pod_labels = spec.labels   # for the gateway's egress rule
         self.register_outputs({
             "namespace": self.namespace,
             "service_host": self.service_host,

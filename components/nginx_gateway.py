@@ -3,6 +3,7 @@ port for the Nexus UI, as an nginx Deployment with its ConfigMap, TLS Secret and
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Mapping
 
 import pulumi
 import pulumi_kubernetes as k8s
@@ -17,6 +18,7 @@ __all__ = ["NginxGateway", "NginxGatewayArgs", "render_nginx_conf"]
 class NginxGatewayArgs:
     spec: gm.GatewaySpec
     nexus_host: pulumi.Input[str]      # the NexusServer service host
+    nexus_labels: Mapping[str, str]    # the Nexus pods (the only peers the gateway may connect to)
     web_port: int                      # Nexus' 8081
     hosted_port: int
     group_port: int
@@ -42,7 +44,8 @@ class NginxGateway(pulumi.ComponentResource):
             web_upstream=f"{host}:{args.web_port}",
             registry_port=ports["registry"], web_port=ports["web"],
             push_port=ports["push"] if spec.push_port else None,
-            cert_path=f"{gm.TLS_DIR}/tls.crt", key_path=f"{gm.TLS_DIR}/tls.key"))
+            cert_path=f"{gm.TLS_DIR}/tls.crt", key_path=f"{gm.TLS_DIR}/tls.key", temp_dir=gm.TMP_DIR,
+            worker_shutdown_timeout=gm.worker_shutdown_timeout(spec.drain_seconds)))
 
         cm = gm.config_map(spec, nginx_conf)
         config = k8s.core.v1.ConfigMap(f"{name}-config", metadata=cm["metadata"], data=cm["data"], opts=child)
@@ -59,6 +62,11 @@ class NginxGateway(pulumi.ComponentResource):
         if pdb:
             k8s.policy.v1.PodDisruptionBudget(f"{name}-pdb", metadata=pdb["metadata"], spec=pdb["spec"],
                                               opts=child)
+        policy = gm.network_policy(spec, args.nexus_labels, (args.web_port, args.hosted_port, args.group_port))
+        if policy:  # after the ConfigMap, which waits for Nexus' Service: the namespace exists by then
+            k8s.networking.v1.NetworkPolicy(f"{name}-network-policy", metadata=policy["metadata"],
+                                            spec=policy["spec"],
+                                            opts=pulumi.ResourceOptions(parent=self, depends_on=[config]))
         svc = gm.service(spec)
         self.service = k8s.core.v1.Service(f"{name}-service", metadata=svc["metadata"], spec=svc["spec"],
                                            opts=pulumi.ResourceOptions(parent=self, depends_on=[deployment]))
