@@ -50,8 +50,10 @@ class NginxGateway(pulumi.ComponentResource):
         cm = gm.config_map(spec, nginx_conf)
         config = k8s.core.v1.ConfigMap(f"{name}-config", metadata=cm["metadata"], data=cm["data"], opts=child)
         tls = gm.tls_secret(spec, args.cert_pem, pulumi.Output.secret(args.private_key_pem))
+        # after the ConfigMap, which waits for Nexus' Service: the namespace exists by then
+        after_config = pulumi.ResourceOptions(parent=self, depends_on=[config])
         secret = k8s.core.v1.Secret(f"{name}-tls", metadata=tls["metadata"], type=tls["type"],
-                                    string_data=tls["stringData"], opts=child)
+                                    string_data=tls["stringData"], opts=after_config)
         # The certificate is public: hashing it with the config rolls the pods when either changes.
         digest = pulumi.Output.all(nginx_conf, args.cert_pem).apply(lambda parts: gm.checksum(*parts))
         deploy = gm.deployment(spec, digest)
@@ -61,12 +63,11 @@ class NginxGateway(pulumi.ComponentResource):
         pdb = gm.disruption_budget(spec)
         if pdb:
             k8s.policy.v1.PodDisruptionBudget(f"{name}-pdb", metadata=pdb["metadata"], spec=pdb["spec"],
-                                              opts=child)
+                                              opts=after_config)
         policy = gm.network_policy(spec, args.nexus_labels, (args.web_port, args.hosted_port, args.group_port))
-        if policy:  # after the ConfigMap, which waits for Nexus' Service: the namespace exists by then
+        if policy:
             k8s.networking.v1.NetworkPolicy(f"{name}-network-policy", metadata=policy["metadata"],
-                                            spec=policy["spec"],
-                                            opts=pulumi.ResourceOptions(parent=self, depends_on=[config]))
+                                            spec=policy["spec"], opts=after_config)
         svc = gm.service(spec)
         self.service = k8s.core.v1.Service(f"{name}-service", metadata=svc["metadata"], spec=svc["spec"],
                                            opts=pulumi.ResourceOptions(parent=self, depends_on=[deployment]))

@@ -88,3 +88,17 @@ def test_loadbalancer_with_push_only_port():
         "registry": (443, "registry"), "web": (80, "web"), "push": (5443, "push")}
     assert "listen 8444 ssl" in _conf(run)
     assert run.outputs["registry"] == "127.0.0.1:443"
+
+
+def test_every_namespaced_object_waits_for_the_namespace(stack_run):
+    """A first `pulumi up` creates the namespace; nothing may race it (e.g. the TLS Secret, which only
+    needs the certificate)."""
+    deps = {r.options["urn"]: set(r.options["dependencies"]) for r in stack_run.resources}
+    namespace = stack_run.one("kubernetes:core/v1:Namespace").options["urn"]
+
+    def waits(urn: str, seen: set[str]) -> bool:
+        return namespace in deps[urn] or any(waits(d, seen | {d}) for d in deps[urn] - seen)
+
+    late = [r.name for r in stack_run.kubernetes_objects()
+            if r.typ != "kubernetes:core/v1:Namespace" and not waits(r.options["urn"], set())]
+    assert late == []
