@@ -12,7 +12,13 @@ $(VENV)/.installed: requirements.txt requirements-dev.txt
 	$(PY) -m pip install --quiet -r requirements-dev.txt
 	touch $@
 
-venv: $(VENV)/.installed
+# checkov pins packaging<24, pulumi needs >=26: the scanner gets a venv of its own (tests find it there).
+$(VENV)/checkov/.installed: requirements-checkov.txt $(VENV)/.installed
+	$(PYTHON) -m venv $(VENV)/checkov
+	$(VENV)/checkov/bin/python -m pip install --quiet -r requirements-checkov.txt
+	touch $@
+
+venv: $(VENV)/.installed $(VENV)/checkov/.installed
 
 ## make up: local file backend, the dev stack, `pulumi up` on the current kube context.
 up: venv
