@@ -132,7 +132,8 @@ def accepted_findings(spec: NexusSpec) -> dict[str, str]:
     """checkov findings this Deployment declares as accepted, each with its reason."""
     reasons = {
         "CKV_K8S_40": f"the sonatype/nexus3 image runs as uid {NEXUS_UID}, which owns {DATA_DIR} and the data of "
-                      "existing installs; another uid would lose access to them",
+                      "existing installs (another uid would lose access to them); with hostPath the one-shot "
+                      "chown init container runs as root to hand the directory over",
         "CKV_K8S_35": "Nexus takes its first admin password only from the NEXUS_SECURITY_INITIAL_PASSWORD "
                       "environment variable (System.getenv in StaticSecurityConfigurationSource); the value "
                       "comes from a Secret by secretKeyRef and is never a literal",
@@ -140,7 +141,6 @@ def accepted_findings(spec: NexusSpec) -> dict[str, str]:
         **skips(spec.network_policy),
     }
     if spec.host_path:
-        reasons["CKV_K8S_40"] += "; the hostPath chown init container runs as root for the hand-over"
         reasons["CKV_K8S_25"] = ("the one-shot init container hands the hostPath data directory to uid "
                                  f"{NEXUS_UID} (fsGroup does not apply to hostPath) and needs CHOWN, "
                                  "DAC_OVERRIDE and FOWNER for it; Nexus itself drops ALL")

@@ -5,41 +5,20 @@ from __future__ import annotations
 import kubernetes_validate
 import pytest
 
-from tests.support.stack import run_program
+from tests.support.manifests import VARIANTS, manifests
 
 KUBERNETES_VERSION = "1.35.0"   # a recent release; kubernetes-validate 1.37 ships its schema
-VARIANTS = {
-    "dev": ("dev", {}),
-    "prod": ("prod", {}),
-    "dev-loadbalancer-push-port": ("dev", {"serviceType": "LoadBalancer", "registryPort": 443, "webPort": 80,
-                                           "pushPort": 5443}),
-    "dev-storage-class-no-retain": ("dev", {"storageClass": "fast-ssd", "retainData": False,
-                                            "createNamespace": False}),
-}
-
-
-def _ints(value):
-    """The mock monitor turns every number into a float; Kubernetes integers must be ints again."""
-    if isinstance(value, float) and value.is_integer():
-        return int(value)
-    if isinstance(value, dict):
-        return {k: _ints(v) for k, v in value.items()}
-    if isinstance(value, list):
-        return [_ints(v) for v in value]
-    return value
 
 
 @pytest.mark.parametrize("variant", VARIANTS)
 def test_every_kubernetes_object_validates(variant):
-    stack, overrides = VARIANTS[variant]
-    objects = run_program(stack, overrides).kubernetes_objects()
+    objects = manifests(variant)
     assert objects, "no Kubernetes objects registered"
-    for obj in objects:
-        manifest = _ints(obj.plain)
+    for manifest in objects:
         try:
             kubernetes_validate.validate(manifest, KUBERNETES_VERSION, strict=True)
         except kubernetes_validate.ValidationError as e:
-            pytest.fail(f"{obj.typ} {obj.name}: {e.message} at {list(e.path)}")
+            pytest.fail(f"{manifest['kind']} {manifest['metadata']['name']}: {e.message} at {list(e.path)}")
 
 
 def test_validation_catches_a_broken_object():
