@@ -17,6 +17,7 @@ from __future__ import annotations
 import contextlib
 import json
 import shutil
+import subprocess
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
@@ -25,7 +26,7 @@ from typing import Callable, Iterator
 from components.nginx_conf import render_nginx_conf
 from tests.support.procs import free_port, require_binary, running, serving, wait_for_port
 from tests.support.registry import Registry, run_registry
-from tests.support.tlsgen import make_chain
+from tests.support.tlsgen import Pem, make_chain
 
 # The two lines nginx writes (at warn level) when it spools a body to disk instead of streaming it.
 TEMP_FILE_MARKERS = ("a client request body is buffered to a temporary file",
@@ -40,6 +41,7 @@ class Nginx:
     conf: Path
     error_log: Path   # info level: includes the temp-file warnings
     log: Path         # stdout/stderr: access log and startup errors
+    master: subprocess.Popen | None = None   # the master process (signals: HUP reload, QUIT graceful stop)
 
     def temp_file_lines(self) -> list[str]:
         text = self.error_log.read_text() if self.error_log.exists() else ""
@@ -64,7 +66,7 @@ def run_nginx(workdir: Path, name: str, conf: str, ports: list[int]) -> Iterator
     with running(args, log=log, port=ports[0]) as proc:
         for port in ports[1:]:
             wait_for_port(port, proc=proc, log=log)
-        yield Nginx(prefix=prefix, conf=conf_path, error_log=error_log, log=log)
+        yield Nginx(prefix=prefix, conf=conf_path, error_log=error_log, log=log, master=proc)
 
 
 def streaming_proxy_conf(*, upstreams: dict[str, str], servers: str, buffer_size: str = "256k",
@@ -221,6 +223,7 @@ class Gateway:
     nginx: Nginx
     ca: Path          # the CA that signed the gateway's IP-only certificate
     cert_dir: Path    # holds only ca.crt, for skopeo/containers-image *-cert-dir
+    tls: dict[str, Path] = field(default_factory=dict)   # the ca/cert/key files nginx reads (reload: rewrite)
 
     @property
     def address(self) -> str:
@@ -250,11 +253,12 @@ Renderer = Callable[..., str]
 
 @contextlib.contextmanager
 def run_gateway(workdir: Path, *, hosted: str, group: str, web: str, name: str = "gateway",
-                render: Renderer = render_nginx_conf, push_port: bool = True,
+                render: Renderer = render_nginx_conf, push_port: bool = True, tls: Pem | None = None,
                 **options) -> Iterator[Gateway]:
     """nginx with `render(hosted_upstream=, group_upstream=, web_upstream=, registry_port=, web_port=,
-    cert_path=, key_path=, [push_port=], [temp_dir=], **options)` in front of the given upstreams."""
-    pem = make_chain(["127.0.0.1"]).write(workdir / name / "tls")
+    cert_path=, key_path=, [push_port=], [temp_dir=], **options)` in front of the given upstreams.
+    `tls`: the chain to serve (e.g. one CA for several gateways); default a new one for 127.0.0.1."""
+    pem = (tls or make_chain(["127.0.0.1"])).write(workdir / name / "tls")
     cert_dir = workdir / name / "certs.d"
     cert_dir.mkdir(parents=True, exist_ok=True)
     shutil.copyfile(pem["ca"], cert_dir / "ca.crt")
@@ -267,7 +271,7 @@ def run_gateway(workdir: Path, *, hosted: str, group: str, web: str, name: str =
                   cert_path=str(pem["cert"]), key_path=str(pem["key"]), **ports, **options)
     with run_nginx(workdir, name, conf, list(ports.values())) as nginx:
         yield Gateway(port=ports["registry_port"], web_port=ports["web_port"],
-                      push_port=ports.get("push_port"), nginx=nginx, ca=pem["ca"], cert_dir=cert_dir)
+                      push_port=ports.get("push_port"), nginx=nginx, ca=pem["ca"], cert_dir=cert_dir, tls=pem)
 
 
 @dataclass(frozen=True)

@@ -13,10 +13,11 @@ import ssl
 import tarfile
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Iterable, Iterator
+from typing import Callable, Iterable, Iterator
 from urllib.parse import urljoin, urlsplit
 
 MIB = 1 << 20
+Progress = Callable[[int], None]   # called with the bytes moved so far, after every chunk (may sleep)
 LAYER_GZIP = "application/vnd.oci.image.layer.v1.tar+gzip"
 LAYER_TAR = "application/vnd.oci.image.layer.v1.tar"  # stored as is: no slow gzip of 512 MiB
 CONFIG = "application/vnd.oci.image.config.v1+json"
@@ -179,14 +180,18 @@ def _expect(resp: http.client.HTTPResponse, status: int, what: str) -> bytes:
     return data
 
 
-def file_chunks(path: Path, chunk: int = MIB) -> Iterator[bytes]:
+def file_chunks(path: Path, chunk: int = MIB, progress: Progress | None = None) -> Iterator[bytes]:
+    done = 0
     with open(path, "rb") as f:
         while data := f.read(chunk):
             yield data
+            done += len(data)
+            if progress:
+                progress(done)
 
 
 def upload_blob(base_url: str, repo: str, blob: Blob, *, ca: Path | None = None,
-                chunked: bool = True) -> str:
+                chunked: bool = True, progress: Progress | None = None) -> str:
     """POST an upload session, stream the blob (PATCH chunked like docker/podman, or one PUT with
     Content-Length like containerd), close it; returns the upload Location the server gave."""
     conn = connect(base_url, ca=ca)
@@ -197,7 +202,8 @@ def upload_blob(base_url: str, repo: str, blob: Blob, *, ca: Path | None = None,
         base = f"{base_url}/v2/{repo}/blobs/uploads/"
         sep = "&" if "?" in location else "?"
         if chunked:
-            resp = request(conn, "PATCH", _path(urljoin(base, location)), body=file_chunks(blob.path))
+            body = file_chunks(blob.path, progress=progress)
+            resp = request(conn, "PATCH", _path(urljoin(base, location)), body=body)
             _expect(resp, 202, "PATCH")
             location = resp.getheader("Location")
             sep = "&" if "?" in location else "?"
@@ -205,7 +211,7 @@ def upload_blob(base_url: str, repo: str, blob: Blob, *, ca: Path | None = None,
                            length=0)
         else:
             resp = request(conn, "PUT", _path(urljoin(base, location)) + f"{sep}digest={blob.digest}",
-                           body=file_chunks(blob.path), length=blob.size)
+                           body=file_chunks(blob.path, progress=progress), length=blob.size)
         _expect(resp, 201, "PUT digest")
         return location
     finally:
@@ -218,7 +224,7 @@ def _path(url: str) -> str:
 
 
 def download_blob(base_url: str, repo: str, digest: str, *, ca: Path | None = None,
-                  verify: bool = True) -> int:
+                  verify: bool = True, progress: Progress | None = None) -> int:
     """GET a blob streaming; returns its size, checking the digest unless verify=False (benchmarks)."""
     conn = connect(base_url, ca=ca)
     try:
@@ -231,6 +237,8 @@ def download_blob(base_url: str, repo: str, digest: str, *, ca: Path | None = No
             size += n
             if verify:
                 h.update(view[:n])
+            if progress:
+                progress(size)
         if verify and f"sha256:{h.hexdigest()}" != digest:
             raise AssertionError(f"GET blob: digest mismatch for {digest}")
         return size

@@ -30,6 +30,7 @@ class Pem:
     ca_cert: str
     cert: str
     key: str
+    ca_key: str = ""   # kept to issue a renewed server certificate (renew()); never written by write()
 
     def write(self, directory: Path) -> dict[str, Path]:
         directory.mkdir(parents=True, exist_ok=True)
@@ -59,9 +60,35 @@ def _name(common_name: str) -> x509.Name:
                       x509.NameAttribute(NameOID.ORGANIZATION_NAME, profile.ORGANIZATION)])
 
 
+def _key_pem(key) -> str:
+    return key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8,
+                             serialization.NoEncryption()).decode()
+
+
+def _server_cert(ca: x509.Certificate, ca_key, ip_sans: list[str], dns_sans: list[str] | None,
+                 validity_hours: int) -> tuple[x509.Certificate, object]:
+    """A server certificate and its new key, signed by the CA, with a fresh serial number."""
+    now = dt.datetime.now(dt.timezone.utc) - dt.timedelta(minutes=5)
+    key = _private_key()
+    sans = profile.server_sans(tuple(ip_sans), tuple(dns_sans or ()))
+    alt = [x509.IPAddress(ipaddress.ip_address(ip)) for ip in sans["ip_addresses"]]
+    alt += [x509.DNSName(name) for name in sans["dns_names"]]
+    cert = _usages(x509.CertificateBuilder()
+                   .subject_name(_name(profile.SERVER_COMMON_NAME)).issuer_name(ca.subject)
+                   .public_key(key.public_key())
+                   .serial_number(x509.random_serial_number())
+                   .not_valid_before(now).not_valid_after(now + dt.timedelta(hours=validity_hours))
+                   .add_extension(x509.SubjectAlternativeName(alt), critical=False)
+                   .add_extension(x509.BasicConstraints(ca=False, path_length=None), critical=True)
+                   .add_extension(x509.AuthorityKeyIdentifier.from_issuer_public_key(ca_key.public_key()),
+                                  critical=False),
+                   profile.SERVER_ALLOWED_USES).sign(ca_key, hashes.SHA256())
+    return cert, key
+
+
 def make_chain(ip_sans: list[str], dns_sans: list[str] | None = None, *, validity_hours: int = 24) -> Pem:
     now = dt.datetime.now(dt.timezone.utc) - dt.timedelta(minutes=5)
-    ca_key, key = _private_key(), _private_key()
+    ca_key = _private_key()
     ca_name = _name(profile.CA_COMMON_NAME)
     ca = _usages(x509.CertificateBuilder()
                  .subject_name(ca_name).issuer_name(ca_name)
@@ -71,20 +98,18 @@ def make_chain(ip_sans: list[str], dns_sans: list[str] | None = None, *, validit
                  .add_extension(x509.BasicConstraints(ca=True, path_length=None), critical=True)
                  .add_extension(x509.SubjectKeyIdentifier.from_public_key(ca_key.public_key()), critical=False),
                  profile.CA_ALLOWED_USES).sign(ca_key, hashes.SHA256())
-    sans = profile.server_sans(tuple(ip_sans), tuple(dns_sans or ()))
-    alt = [x509.IPAddress(ipaddress.ip_address(ip)) for ip in sans["ip_addresses"]]
-    alt += [x509.DNSName(name) for name in sans["dns_names"]]
-    cert = _usages(x509.CertificateBuilder()
-                   .subject_name(_name(profile.SERVER_COMMON_NAME)).issuer_name(ca_name)
-                   .public_key(key.public_key())
-                   .serial_number(x509.random_serial_number())
-                   .not_valid_before(now).not_valid_after(now + dt.timedelta(hours=validity_hours))
-                   .add_extension(x509.SubjectAlternativeName(alt), critical=False)
-                   .add_extension(x509.BasicConstraints(ca=False, path_length=None), critical=True)
-                   .add_extension(x509.AuthorityKeyIdentifier.from_issuer_public_key(ca_key.public_key()),
-                                  critical=False),
-                   profile.SERVER_ALLOWED_USES).sign(ca_key, hashes.SHA256())
+    cert, key = _server_cert(ca, ca_key, ip_sans, dns_sans, validity_hours)
     pem = serialization.Encoding.PEM
-    return Pem(ca_cert=ca.public_bytes(pem).decode(), cert=cert.public_bytes(pem).decode(),
-               key=key.private_bytes(pem, serialization.PrivateFormat.PKCS8,
-                                     serialization.NoEncryption()).decode())
+    return Pem(ca_cert=ca.public_bytes(pem).decode(), cert=cert.public_bytes(pem).decode(), key=_key_pem(key),
+               ca_key=_key_pem(ca_key))
+
+
+def renew(chain: Pem, ip_sans: list[str], dns_sans: list[str] | None = None, *,
+          validity_hours: int = 24) -> Pem:
+    """The chain with a new server certificate and key from the same CA, as the stack's early renewal
+    issues one: clients that trust the CA accept both."""
+    ca = x509.load_pem_x509_certificate(chain.ca_cert.encode())
+    ca_key = serialization.load_pem_private_key(chain.ca_key.encode(), password=None)
+    cert, key = _server_cert(ca, ca_key, ip_sans, dns_sans, validity_hours)
+    return Pem(ca_cert=chain.ca_cert, cert=cert.public_bytes(serialization.Encoding.PEM).decode(),
+               key=_key_pem(key), ca_key=chain.ca_key)
