@@ -30,6 +30,12 @@ PRESTOP_SECONDS = 10
 SHUTDOWN_MARGIN_SECONDS = 5   # between nginx giving up and the kubelet's SIGKILL
 
 
+def nginx_command(conf_path: str, tmp_dir: str) -> list[str]:
+    """nginx in the foreground with the rendered config; its pid file in the writable `tmp_dir`, and
+    `-e stderr` so the startup log never opens a log file inside the read-only image."""
+    return ["nginx", "-c", conf_path, "-g", f"daemon off; pid {tmp_dir}/nginx.pid;", "-e", "stderr"]
+
+
 def worker_shutdown_timeout(drain_seconds: int) -> int:
     """nginx's worker_shutdown_timeout for a pod whose grace period is `drain_seconds`: just under it."""
     timeout = drain_seconds - PRESTOP_SECONDS - SHUTDOWN_MARGIN_SECONDS
@@ -104,9 +110,7 @@ def deployment(spec: GatewaySpec, config_checksum) -> dict:
     container = {
         "name": "nginx",
         "image": spec.image,
-        # -e: the startup log goes to stderr too, never to a log file in the read-only image
-        "command": ["nginx", "-c", f"{CONF_DIR}/nginx.conf", "-g", f"daemon off; pid {TMP_DIR}/nginx.pid;",
-                    "-e", "stderr"],
+        "command": nginx_command(f"{CONF_DIR}/nginx.conf", TMP_DIR),
         "ports": [{"name": name, "containerPort": CONTAINER_PORTS[name]} for name in spec.client_ports()],
         "readinessProbe": {"httpGet": {"path": spec.health_path, "port": "web"},
                            "periodSeconds": 5, "failureThreshold": 3},
