@@ -281,6 +281,21 @@ def diff_inputs(fields: Iterable[Field], olds: Mapping[str, Any], news: Mapping[
     return changed, [k for k in changed if k in replace_keys]
 
 
+def from_wire(value: Any) -> Any:
+    """A value as it came through Pulumi's RPC boundary, with its whole numbers made integers again.
+
+    The engine carries every number as a double (google.protobuf.Value.number_value): an input that check() made
+    9897 reaches create/update/read as 9897.0, and Nexus' API takes JSON integers there. No input is fractional.
+    """
+    if isinstance(value, float) and value.is_integer():
+        return int(value)
+    if isinstance(value, (list, tuple)):
+        return [from_wire(v) for v in value]
+    if isinstance(value, Mapping):
+        return {k: from_wire(v) for k, v in value.items()}
+    return value
+
+
 def _comparable(value: Any, fold_case: bool) -> Any:
     # A case-only difference in a name or enum is no drift (Nexus ignores it); numbers may arrive as floats.
     if isinstance(value, str) and fold_case:

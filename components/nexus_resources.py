@@ -71,7 +71,8 @@ class _NexusProvider(ResourceProvider):
                           delete_before_replace=True if replaces else None)
 
     def _inputs(self, props: Mapping[str, Any]) -> dict:
-        return {f.key: props.get(f.key) for f in self.fields}
+        # What create/update build requests from: numbers crossed the RPC boundary as doubles since check().
+        return {f.key: p.from_wire(props.get(f.key)) for f in self.fields}
 
     def _client(self, props: Mapping[str, Any]) -> NexusClient:
         try:

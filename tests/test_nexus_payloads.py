@@ -137,6 +137,16 @@ def test_diff_of_blob_store_path_is_case_sensitive():
 
 # ---- request builders and read normalisers -------------------------------------------------------------------
 
+def test_from_wire_gives_whole_numbers_back_as_integers_and_leaves_the_rest():
+    value = {"http_port": 9897.0, "soft_quota": {"type": "spaceUsedQuota", "limit": 1024.0}, "ratio": 0.5,
+             "members": ["a", 2.0], "online": True, "name": "docker-hosted", "none": None}
+    normalised = p.from_wire(value)
+    assert normalised == {"http_port": 9897, "soft_quota": {"type": "spaceUsedQuota", "limit": 1024},
+                          "ratio": 0.5, "members": ["a", 2], "online": True, "name": "docker-hosted", "none": None}
+    assert type(normalised["http_port"]) is int and type(normalised["soft_quota"]["limit"]) is int
+    assert normalised["online"] is True
+
+
 def test_hosted_request_sends_uppercase_policy_and_port_only_when_set():
     body = p.hosted_request(HOSTED)
     assert body == {"name": "docker-hosted", "online": True,
