@@ -15,6 +15,7 @@ from dataclasses import dataclass
 from typing import Any, Callable, Iterable, Mapping, Optional, Sequence
 from urllib.parse import urlparse
 
+from pulumi.output import Unknown
 from pulumi.runtime.rpc import UNKNOWN
 
 # Nexus' repository / blob store name pattern (NamePatternConstants; the spec's `name.pattern`).
@@ -38,7 +39,12 @@ class InvalidValue(ValueError):
 
 
 def is_unknown(value: Any) -> bool:
-    """True for Pulumi's preview placeholder, also inside lists and dicts (values not known until apply)."""
+    """True for Pulumi's preview placeholder, also inside lists and dicts (values not known until apply).
+
+    The engine sends it as the UNKNOWN string; the SDK's provider server hands check() and diff() a
+    `pulumi.output.Unknown` instead (it deserializes with keep_unknowns)."""
+    if isinstance(value, Unknown):
+        return True
     if isinstance(value, str):
         return value == UNKNOWN
     if isinstance(value, (list, tuple)):

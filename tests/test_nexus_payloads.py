@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import pytest
+from pulumi.output import Unknown
 from pulumi.runtime.rpc import UNKNOWN
 
 from components import nexus_payloads as p
@@ -94,12 +95,19 @@ def test_proxy_custom_index_needs_an_index_url_and_others_refuse_one():
     assert inputs["docker_index"] == "CUSTOM"
 
 
-def test_unknown_preview_values_pass_check_unvalidated():
-    inputs = checked(p.GROUP_FIELDS, {"nexus_url": UNKNOWN, "name": "g", "blob_store": UNKNOWN,
-                                      "members": ["docker-hosted", UNKNOWN], "http_port": UNKNOWN},
+# The engine's placeholder string, and what the SDK's provider server turns it into before check() and diff().
+UNKNOWNS = pytest.mark.parametrize("unknown", [UNKNOWN, Unknown()], ids=["wire-string", "sdk-object"])
+
+
+@UNKNOWNS
+def test_unknown_preview_values_pass_check_unvalidated(unknown):
+    inputs = checked(p.GROUP_FIELDS, {"nexus_url": unknown, "name": "g", "blob_store": unknown,
+                                      "members": ["docker-hosted", unknown], "http_port": unknown},
                      p.group_cross_check)
-    assert inputs["nexus_url"] == UNKNOWN and inputs["members"] == ["docker-hosted", UNKNOWN]
-    assert inputs["http_port"] == UNKNOWN
+    assert inputs["nexus_url"] is unknown and inputs["members"] == ["docker-hosted", unknown]
+    assert inputs["http_port"] is unknown
+    assert p.diff_inputs(p.GROUP_FIELDS, {**inputs, "nexus_url": URL}, inputs)[0] == [
+        "nexus_url", "blob_store", "http_port", "members"]
 
 
 # ---- diff ----------------------------------------------------------------------------------------------------

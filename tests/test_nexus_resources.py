@@ -16,6 +16,7 @@ from typing import Any, Callable
 import pytest
 from pulumi.dynamic import ResourceProvider
 from pulumi.dynamic.dynamic import serialize_provider
+from pulumi.output import Unknown
 from pulumi.runtime import rpc
 from pulumi.runtime.rpc import UNKNOWN
 
@@ -173,9 +174,10 @@ def test_rename_and_blob_store_move_are_delete_before_replace(nexus):
     assert moved_url.changes is True and moved_url.replaces == []
 
 
-def test_preview_unknowns_pass_check_and_count_as_changes(nexus):
+@pytest.mark.parametrize("unknown", [UNKNOWN, Unknown()], ids=["wire-string", "sdk-object"])
+def test_preview_unknowns_pass_check_and_count_as_changes(nexus, unknown):
     provider = provider_for(r.DockerGroupRepositoryProvider, nexus)
-    news = checked(provider, nexus, name="g", blob_store=UNKNOWN, members=[UNKNOWN])
+    news = checked(provider, nexus, name="g", blob_store=unknown, members=[unknown])
     olds = {**news, "blob_store": "default", "members": ["docker-hosted"]}
     diff = provider.diff("g", olds, news)
     assert diff.changes is True and diff.replaces == ["blob_store"]
