@@ -11,8 +11,9 @@ from pulumi.dynamic.dynamic import serialize_provider
 
 from tests.engine.conftest import target
 from tests.nexus_double import EULA_DISCLAIMER
-from tests.support.engine import Deployment, EngineError, Goal, ProviderImportError
+from tests.support.engine import Deployment, Goal
 from tests.support.engine_wire import Secret
+from tests.support.provider_server import EngineError, ProviderImportError
 from tests.support.stack import TEST_PASSWORD
 
 

@@ -6,7 +6,8 @@ from __future__ import annotations
 import pytest
 
 from tests.engine.conftest import target
-from tests.support.engine import DIFF, Deployment, EngineError, ops
+from tests.support.engine import DIFF, Deployment, ops
+from tests.support.provider_server import EngineError
 from tests.support.stack import TEST_PASSWORD
 
 @pytest.fixture(scope="module", params=["dev", "prod"])
@@ -69,6 +70,22 @@ def test_preview_of_a_config_change_plans_updates_and_writes_nothing(stack, nexu
     assert ops(deployment.up(changed), "update") == ["docker-repos-anonymous", "docker-repos-proxy"]
     assert nexus.repository("docker-proxy")["proxy"]["remoteUrl"] == "https://mirror.example"
     assert nexus.anonymous["enabled"] is (not anonymous)
+
+
+def test_renaming_the_hosted_repository_replaces_it_and_the_group_follows(stack, nexus):
+    deployment = Deployment(stack.server)
+    deployment.up(stack.goals)
+    renamed = stack.program(hostedRepo="team-hosted")
+
+    steps = deployment.up(renamed)
+    assert ops(steps, "replace") == ["docker-repos-hosted"] and ops(steps, "update") == ["docker-repos-group"]
+    # One blob store per repository, named after it: a new one for the new name, the old one goes once unused.
+    assert ops(steps, "create") == ["docker-repos-blobs-team-hosted"]
+    assert ops(steps, "delete") == ["docker-repos-blobs-docker-hosted"]
+    assert {"team-hosted"} <= set(nexus.blob_stores) and "docker-hosted" not in nexus.blob_stores
+    assert nexus.repository("docker-hosted") is None and nexus.repository("team-hosted")["docker"]["httpPort"] == 9897
+    assert nexus.repository("docker-group")["group"]["memberNames"] == ["team-hosted", "docker-proxy"]
+    assert {s.op for s in deployment.up(renamed)} == {"same"}
 
 
 def test_refresh_shows_changes_made_behind_pulumis_back_and_up_restores_them(stack, nexus):
