@@ -10,9 +10,9 @@ import pytest
 from pulumi.dynamic.dynamic import serialize_provider
 
 from tests.engine.conftest import target
-from tests.nexus_double import EULA_DISCLAIMER
 from tests.support.engine import Deployment, Goal
 from tests.support.engine_wire import Secret
+from tests.support.nexus_double import EULA_DISCLAIMER
 from tests.support.provider_server import EngineError, ProviderImportError
 from tests.support.stack import TEST_PASSWORD
 

@@ -124,7 +124,7 @@ def test_destroy_leaves_nexus_as_it_was_found(stack, nexus):
     assert ops(steps) == {g.name: "delete" for g in stack.goals} and deployment.resources == {}
     assert [s.name for s in steps] == [g.name for g in reversed(stack.goals)]
     assert nexus.snapshot() == found
-    assert nexus.eula_accepted is True      # by design: an acceptance is never revoked (components/nexus_resources)
+    assert nexus.eula_accepted is True      # by design: an acceptance is never revoked (components/nexus_config/server_settings.py)
 
 
 def test_import_of_an_existing_repository_fails_at_the_engines_read_and_changes_nothing(stack, nexus):

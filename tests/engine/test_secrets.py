@@ -8,9 +8,9 @@ import pytest
 from pulumi.runtime.proto import provider_pb2
 
 from tests.engine.conftest import target
-from tests.nexus_double import empty
 from tests.support.engine import Deployment
 from tests.support.engine_wire import Secret, from_struct
+from tests.support.nexus_double import empty
 from tests.support.provider_server import EngineError
 from tests.support.stack import TEST_PASSWORD
 
