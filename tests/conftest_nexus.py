@@ -13,7 +13,8 @@ from pulumi.dynamic import ConfigureRequest, ResourceProvider
 from pulumi.dynamic.config import Config
 
 from components.nexus_api import PASSWORD_KEY, ClientSettings
-from tests.nexus_double import NexusDouble, SpecValidator, load_spec, spec_path
+from tests.nexus_double import NexusDouble
+from tests.nexus_double_spec import SpecValidator, load_spec, spec_path
 
 PROJECT = "nexus-registry"
 # Small budgets so fault tests stay fast: 3 attempts, millisecond backoff, sub-second timeouts.

@@ -7,7 +7,8 @@ import re
 import pytest
 import requests
 
-from tests.nexus_double import API, CHALLENGE, EULA_DISCLAIMER, NexusDouble, Reply, SpecValidator, spec_path
+from tests.nexus_double import API, CHALLENGE, EULA_DISCLAIMER, NexusDouble, Reply
+from tests.nexus_double_spec import SpecValidator, spec_path
 
 HOSTED = {"name": "docker-hosted", "online": True,
           "storage": {"blobStoreName": "default", "strictContentTypeValidation": True, "writePolicy": "ALLOW"},
