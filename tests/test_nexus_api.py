@@ -153,9 +153,9 @@ def test_wait_until_ready_polls_status_then_writable_and_logs_progress(nexus):
 
 
 def test_wait_until_ready_gives_up_at_the_deadline_naming_the_probe(nexus):
-    nexus.read_only = True
+    nexus.starting = True
     client, _ = client_for(nexus, dataclasses.replace(FAST, ready_timeout=0.2))
-    with pytest.raises(NexusUnavailableError, match=r"not ready after \d+s \(GET /service/rest/v1/status/writable"):
+    with pytest.raises(NexusUnavailableError, match=r"not ready after \d+s \(GET /service/rest/v1/status: HTTP 503"):
         client.wait_until_ready()
 
 
