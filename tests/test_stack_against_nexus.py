@@ -53,9 +53,9 @@ def test_stack_resources_configure_nexus_and_converge(nexus, stack, overrides):
                                                                           "docker-proxy"}
     assert {r["storage"]["blobStoreName"] for r in (hosted, group, proxy)} == expected_stores
 
-    writes = nexus.writes
+    writes = nexus.writes()
     for provider, id_, inputs, outs in applied:     # `pulumi refresh` + `pulumi up` with nothing changed
         read = provider.read(id_, outs)
         assert read.id == id_
         assert provider.diff(id_, read.outs, inputs).changes is False
-    assert nexus.writes == writes, "an unchanged stack must not write to Nexus"
+    assert nexus.writes() == writes, "an unchanged stack must not write to Nexus"
