@@ -23,6 +23,7 @@ URL_KEY = "nexusUrl"                        # stack config key the program deriv
 EULA_KEY = "acceptEula"                     # stack config key the program passes as CommunityEula's `accepted`
 RETRY_STATUSES = frozenset({502, 503, 504})  # gateway / "Nexus is starting"; never 4xx
 _SERVER_HEADER = re.compile(r"Nexus/(?P<version>\S+)\s+\((?P<edition>[A-Z]+)\)")
+_VALIDATION_ERROR_XO = re.compile(r"^ValidationErrorXO\{id='(?P<id>[^']*)', message='(?P<message>.*)'\}$", re.DOTALL)
 
 log = logging.getLogger(__name__)
 
@@ -114,7 +115,9 @@ def error_messages(body: bytes, content_type: str) -> list[str]:
     if not text:
         return []
     if "json" not in content_type.lower():
-        return [text]
+        # A WebApplicationMessageException with a text entity shows as the ValidationErrorXO's toString().
+        match = _VALIDATION_ERROR_XO.match(text)
+        return [_message_text(match.groupdict())] if match else [text]
     try:
         data = json.loads(text)
     except ValueError:
@@ -132,12 +135,13 @@ def _message_text(item: Any) -> str:
 
 
 def _unquote(text: str) -> str:
-    # WebApplicationMessageException bodies carry a JSON-quoted string inside the JSON string.
+    # WebApplicationMessageException bodies carry a quoted string inside the JSON string; most call sites just put
+    # double quotes around the text (no escaping inside, and several messages may be joined by newlines).
     if len(text) >= 2 and text[0] == text[-1] == '"':
         try:
             return str(json.loads(text))
         except ValueError:
-            pass
+            return text[1:-1]
     return text
 
 

@@ -39,8 +39,14 @@ def later(seconds: float, action) -> threading.Timer:
     (b'"Repository not found"', "application/json", ["Repository not found"]),          # before 3.52
     (b'[{"id":"name","message":"Renaming a repository is not supported"}]',
      "application/vnd.siesta-validation-errors-v1+json", ["name: Renaming a repository is not supported"]),
-    (b"ValidationErrorXO{id='*', message='Unknown realmIds: [Foo]'}", "text/plain",
-     ["ValidationErrorXO{id='*', message='Unknown realmIds: [Foo]'}"]),
+    (b"ValidationErrorXO{id='*', message='\"Unknown realmIds: [Foo, Bar]\"'}", "text/plain",   # RealmApiResource
+     ["Unknown realmIds: [Foo, Bar]"]),
+    (b'{"id":"*","message":"\\"first line\\nsecond line\\""}', "application/json",   # a StringJoiner's "\n"
+     ["first line\nsecond line"]),
+    (b'{"id":"*","message":"\\"You cannot change a repository\xe2\x80\x99s blob store through the API\\""}',
+     "application/json", ["You cannot change a repository\u2019s blob store through the API"]),
+    (b"Nexus Repository Manager is in read-only mode: (ID 6d1e)", "text/plain",
+     ["Nexus Repository Manager is in read-only mode: (ID 6d1e)"]),
     (b"", "", []),
 ])
 def test_error_messages_reads_every_nexus_error_shape(body, content_type, expected):
