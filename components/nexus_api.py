@@ -1,4 +1,4 @@
-"""A small Nexus Repository 3 REST client: retries, readable errors, readiness wait, edition detection.
+"""A small Nexus Repository 3 REST client: retries, readable errors, readiness wait, read-only mode, edition.
 
 The client is built inside each provider method and opens a new `requests.Session` per request, so nothing
 live (sessions, sockets, credentials) is ever kept on a provider object that Pulumi pickles.
@@ -16,12 +16,14 @@ from typing import Any, Callable, Optional
 import requests
 from urllib3.exceptions import ConnectTimeoutError, NewConnectionError
 
+from components.nexus_read_only import READ_ONLY_PATH, ReadOnlyState, is_frozen_answer, read_only_message
+
 API_BASE = "/service/rest"
 ADMIN_USER = "admin"
 PASSWORD_KEY = "adminPassword"              # stack config key read by the providers' configure()
 URL_KEY = "nexusUrl"                        # stack config key the program derives nexus_url from
 EULA_KEY = "acceptEula"                     # stack config key the program passes as CommunityEula's `accepted`
-RETRY_STATUSES = frozenset({502, 503, 504})  # gateway / "Nexus is starting"; never 4xx
+RETRY_STATUSES = frozenset({502, 503, 504})  # gateway / "Nexus is starting" (not read-only mode); never 4xx
 _SERVER_HEADER = re.compile(r"Nexus/(?P<version>\S+)\s+\((?P<edition>[A-Z]+)\)")
 _VALIDATION_ERROR_XO = re.compile(r"^ValidationErrorXO\{id='(?P<id>[^']*)', message='(?P<message>.*)'\}$", re.DOTALL)
 
@@ -107,6 +109,14 @@ class NexusConflictError(NexusError):
 
 class NexusEditionError(NexusError):
     """A Pro-only feature was requested from a Community/OSS server."""
+
+
+class NexusReadOnlyError(NexusError):
+    """Nexus is frozen (read-only mode): it refuses every write until it is released. Never retried."""
+
+    def __init__(self, message: str, state: Optional[ReadOnlyState]):
+        super().__init__(message)
+        self.state = state
 
 
 def error_messages(body: bytes, content_type: str) -> list[str]:
@@ -203,6 +213,8 @@ class NexusClient:
                 last_problem = _describe(exc)
                 uncertain = uncertain or _may_have_arrived(exc)
             else:
+                if is_frozen_answer(response.status_code, response.content):
+                    raise self._read_only_error(f"{method} {API_BASE}{path} was refused")
                 if response.status_code not in RETRY_STATUSES:
                     return self._checked(response, method, path, missing_ok, uncertain)
                 last_problem = f"HTTP {response.status_code}"
@@ -239,9 +251,10 @@ class NexusClient:
     def _where(self, path: str) -> str:
         return self.base_url + API_BASE + path
 
-    # ---- readiness and edition -------------------------------------------------------------------------------
+    # ---- readiness, read-only mode and edition ---------------------------------------------------------------
     def wait_until_ready(self) -> ServerInfo | None:
-        """Block until /v1/status and then /v1/status/writable answer 200, or raise at the deadline."""
+        """Block until /v1/status and then /v1/status/writable answer 200, or raise at the deadline. A Nexus that is
+        readable but frozen (read-only mode) raises NexusReadOnlyError at once: waiting would not end it."""
         deadline = time.monotonic() + self.settings.ready_timeout
         started = time.monotonic()
         for path in ("/v1/status", "/v1/status/writable"):
@@ -249,6 +262,10 @@ class NexusClient:
                 problem = self._probe(path)
                 if problem is None:
                     break
+                if path.endswith("/writable"):
+                    state = self.read_only_state()
+                    if state is not None and state.frozen:
+                        raise self._read_only_error(f"GET {API_BASE}{path} answered {problem}", state)
                 waited = time.monotonic() - started
                 if time.monotonic() + self.settings.ready_interval > deadline:
                     raise NexusUnavailableError(
@@ -266,6 +283,18 @@ class NexusClient:
         except requests.exceptions.RequestException as exc:
             return _describe(exc)
         return None if response.status_code == 200 else f"HTTP {response.status_code}"
+
+    def read_only_state(self) -> Optional[ReadOnlyState]:
+        """GET /v1/read-only, once and without retries; None when Nexus does not answer it usefully."""
+        try:
+            response = self._send("GET", READ_ONLY_PATH, None, auth=True)
+            return ReadOnlyState.parse(response.json()) if response.status_code == 200 else None
+        except (requests.exceptions.RequestException, ValueError):
+            return None
+
+    def _read_only_error(self, what: str, state: Optional[ReadOnlyState] = None) -> NexusReadOnlyError:
+        state = state or self.read_only_state()
+        return NexusReadOnlyError(f"{what}: {read_only_message(self.base_url, state)}", state)
 
     def require_pro(self, feature: str) -> None:
         """Refuse a Pro-only feature before sending it to a Community/OSS server."""

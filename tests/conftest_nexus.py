@@ -12,7 +12,7 @@ import pytest
 from pulumi.dynamic import ConfigureRequest, ResourceProvider
 from pulumi.dynamic.config import Config
 
-from components.nexus_api import PASSWORD_KEY, ClientSettings
+from components.nexus_api import PASSWORD_KEY, ClientSettings, NexusClient
 from tests.nexus_double import NexusDouble
 from tests.nexus_double_spec import SpecValidator, load_spec, spec_path
 
@@ -47,6 +47,14 @@ def configured(provider: P, password: str | None) -> P:
     """The provider after the host's configure() call with a stack holding `adminPassword`."""
     provider.configure(ConfigureRequest(stack_config(password)))
     return provider
+
+
+def client_for(double: NexusDouble, settings: ClientSettings = FAST, password: str | None = None
+               ) -> tuple[NexusClient, list[str]]:
+    """A client of the double and the list its progress messages (retries, waits) go to."""
+    progress: list[str] = []
+    client = NexusClient(double.url, password or double.password, settings, progress=progress.append)
+    return client, progress
 
 
 def provider_for(cls: type[P], double: NexusDouble, settings: ClientSettings = FAST) -> P:

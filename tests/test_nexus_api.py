@@ -6,18 +6,12 @@ import threading
 
 import pytest
 
-from components.nexus_api import (ClientSettings, NexusApiError, NexusAuthError, NexusClient, NexusEditionError,
+from components.nexus_api import (NexusApiError, NexusAuthError, NexusClient, NexusEditionError,
                                   NexusForbiddenError, NexusUnavailableError, ServerInfo, error_messages)
-from tests.conftest_nexus import FAST
-from tests.nexus_double import NexusDouble, empty, message_error, validation_errors
+from tests.conftest_nexus import FAST, client_for
+from tests.nexus_double import empty, message_error, validation_errors
 
 REALMS = "/v1/security/realms/active"
-
-
-def client_for(double: NexusDouble, settings: ClientSettings = FAST, password: str | None = None):
-    progress: list[str] = []
-    client = NexusClient(double.url, password or double.password, settings, progress=progress.append)
-    return client, progress
 
 
 def later(seconds: float, action) -> threading.Timer:
