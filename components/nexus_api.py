@@ -16,6 +16,8 @@ from typing import Any, Callable, Optional
 import requests
 from urllib3.exceptions import ConnectTimeoutError, NewConnectionError
 
+from components.nexus_edition import (PRO, SYSTEM_INFORMATION_PATH, UNKNOWN, ServerInfo,
+                                      edition_from_system_information, unknown_edition)
 from components.nexus_read_only import READ_ONLY_PATH, ReadOnlyState, is_frozen_answer, read_only_message
 
 API_BASE = "/service/rest"
@@ -24,7 +26,6 @@ PASSWORD_KEY = "adminPassword"              # stack config key read by the provi
 URL_KEY = "nexusUrl"                        # stack config key the program derives nexus_url from
 EULA_KEY = "acceptEula"                     # stack config key the program passes as CommunityEula's `accepted`
 RETRY_STATUSES = frozenset({502, 503, 504})  # gateway / "Nexus is starting" (not read-only mode); never 4xx
-_SERVER_HEADER = re.compile(r"Nexus/(?P<version>\S+)\s+\((?P<edition>[A-Z]+)\)")
 _VALIDATION_ERROR_XO = re.compile(r"^ValidationErrorXO\{id='(?P<id>[^']*)', message='(?P<message>.*)'\}$", re.DOTALL)
 
 log = logging.getLogger(__name__)
@@ -43,17 +44,6 @@ class ClientSettings:
 
     def delay(self, attempt: int) -> float:
         return min(self.backoff * 2 ** (attempt - 1), self.max_backoff)
-
-
-@dataclass(frozen=True)
-class ServerInfo:
-    version: str
-    edition: str                     # COMMUNITY, PRO, or OSS on older servers
-
-    @classmethod
-    def parse(cls, header: Optional[str]) -> Optional["ServerInfo"]:
-        match = _SERVER_HEADER.search(header or "")
-        return cls(match["version"], match["edition"]) if match else None
 
 
 # --------------------------------------------------------------------------------------------------------------
@@ -108,7 +98,7 @@ class NexusConflictError(NexusError):
 
 
 class NexusEditionError(NexusError):
-    """A Pro-only feature was requested from a Community/OSS server."""
+    """A Pro-only feature was requested from a server that is not Pro, or the edition decides and is unknown."""
 
 
 class NexusReadOnlyError(NexusError):
@@ -168,7 +158,9 @@ class NexusClient:
         self._auth = (user, password)
         self.settings = settings
         self._progress = progress or log.info
-        self.server: Optional[ServerInfo] = None      # from the Server header of the last answer
+        self.server: Optional[ServerInfo] = None      # from the Server header of the last answer that had one
+        self._answered = False                         # whether any answer came back yet
+        self._edition: Optional[ServerInfo] = None     # settled by edition()
 
     def __repr__(self) -> str:                         # never shows the credentials
         return f"NexusClient({self.base_url!r})"
@@ -235,6 +227,7 @@ class NexusClient:
                                        auth=self._auth if auth else None, timeout=self.settings.timeout,
                                        headers={"Accept": "application/json"}, allow_redirects=False)
         self.server = ServerInfo.parse(response.headers.get("Server")) or self.server
+        self._answered = True
         return response
 
     def _checked(self, response: requests.Response, method: str, path: str, missing_ok: bool,
@@ -296,14 +289,37 @@ class NexusClient:
         state = state or self.read_only_state()
         return NexusReadOnlyError(f"{what}: {read_only_message(self.base_url, state)}", state)
 
+    def edition(self) -> ServerInfo:
+        """The edition: from the Server header when it names a released one, else from GET
+        /beta/system/information, else UNKNOWN with the reason (see components.nexus_edition). Settled once."""
+        if self._edition is None:
+            if not self._answered:
+                self.request("GET", "/v1/status", auth=False)
+            header = self.server
+            self._edition = header if header is not None and header.trusted else self._reported_edition(header)
+        return self._edition
+
+    def _reported_edition(self, header: Optional[ServerInfo]) -> ServerInfo:
+        try:
+            found = edition_from_system_information(self.get(SYSTEM_INFORMATION_PATH))
+        except NexusAuthError:
+            raise
+        except NexusApiError as err:
+            return unknown_edition(header, f"answered HTTP {err.status}")
+        return found or unknown_edition(header, "names none")
+
     def require_pro(self, feature: str) -> None:
-        """Refuse a Pro-only feature before sending it to a Community/OSS server."""
-        if self.server is None:
-            self.wait_until_ready()
-        if self.server is None or self.server.edition != "PRO":
-            found = f"{self.server.version} ({self.server.edition})" if self.server else "an unidentified server"
-            raise NexusEditionError(f"{feature} needs Nexus Repository Pro; {self.base_url} runs {found}. "
-                                    f"Remove it or use a Pro server")
+        """Refuse a Pro-only feature before sending it to a server that is not Pro. When the edition cannot be told,
+        send it anyway (Nexus refuses it unless it is Pro): a Pro server is never refused for a missing header."""
+        info = self.edition()
+        if info.edition == PRO:
+            return
+        if info.edition == UNKNOWN:
+            self._progress(f"{feature}: Nexus at {self.base_url} runs {info.describe()}; sending it anyway, Nexus "
+                           f"refuses it unless it is Pro")
+            return
+        raise NexusEditionError(f"{feature} needs Nexus Repository Pro; {self.base_url} runs {info.describe()}. "
+                                f"Remove it or use a Pro server")
 
 
 def _may_have_arrived(exc: requests.exceptions.RequestException) -> bool:
