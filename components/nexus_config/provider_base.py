@@ -6,6 +6,9 @@ reference (`components.nexus_config.<module>.<Name>Provider`; the stored paths a
 tests/contract/test_provider_paths.py) into each resource's `__provider` input and re-imported by the dynamic
 provider process, which then calls `configure()` with the stack config.
 
+Read-only mode: a frozen Nexus is recognised at once, before any write (`wait_until_ready`) and from a write's 503,
+and reported with how to leave it (read_only.py); it is never retried as if Nexus were starting.
+
 Credentials: user `admin`, password from the stack config key `adminPassword` (read in `configure()` only).
 The password lives on the configured provider instance, is dropped when the provider is pickled
 (`__getstate__`), and is never an input, an output, a log line or part of an error message.
