@@ -13,7 +13,8 @@ import pytest
 import requests
 
 from tests.support.engine import Goal, program_goals
-from tests.support.nexus_double import API, NexusDouble, SpecValidator
+from tests.support.nexus_double import API, NexusDouble
+from tests.support.nexus_double_spec import SpecValidator
 from tests.support.procs import free_port
 from tests.support.provider_server import ProviderServer
 from tests.support.stack import TEST_PASSWORD, run_program, stack_config
