@@ -1,0 +1,2 @@
+"""Workloads in the cluster pulling from the registry: pull Secrets in the listed namespaces, and the registry
+CA on every node (a DaemonSet) so the nodes' container runtime accepts it."""
