@@ -55,7 +55,8 @@ def node_files(addresses: Sequence[str], ca_pem: str) -> list[NodeFile]:
         containerd_ca = ca_path(address, CONTAINERD_CERTS_D)
         files += [NodeFile(ca_dir(address, DOCKER_CERTS_D), "ca.crt", ca),
                   NodeFile(ca_dir(address, CONTAINERD_CERTS_D), "ca.crt", ca),
-                  NodeFile(ca_dir(address, CONTAINERD_CERTS_D), "hosts.toml", hosts_toml(address, containerd_ca))]
+                  NodeFile(ca_dir(address, CONTAINERD_CERTS_D), "hosts.toml",
+                           hosts_toml(address, containerd_ca))]
     return files
 
 
@@ -85,6 +86,14 @@ unplace() {{
   rmdir "$root$1" 2>/dev/null || true
 }}
 
+# verify DIR FILE CONTENT: fail when the file is missing or no longer holds what this script writes
+verify() {{
+  if ! current "$@"; then
+    echo "missing or changed: $1/$2" >&2
+    return 1
+  fi
+}}
+
 # stop: the pod is being deleted (SIGTERM): end the sleep, remove what was installed
 stop() {{
   if [ -n "$sleeper" ]; then kill "$sleeper" 2>/dev/null || true; fi
@@ -108,14 +117,15 @@ run() {{
 case "${{1:-run}}" in
   install) each place ;;
   remove) each unplace ;;
+  check) each verify ;;
   run) run ;;
-  *) echo "usage: $0 install|remove|run" >&2; exit 2 ;;
+  *) echo "usage: $0 install|remove|check|run" >&2; exit 2 ;;
 esac
 """
 
 
 def node_trust_script(addresses: Sequence[str], ca_pem: str) -> str:
-    """The DaemonSet's script: `install`, `remove`, or `run` (install, sleep, remove on SIGTERM).
+    """The DaemonSet's script: `install`, `remove`, `check`, or `run` (install, sleep, remove on SIGTERM).
 
     It writes under $HOST_ROOT (default /host, where the pod mounts the two host directories) and only
     touches the files of `node_files`: anything else in those directories is left alone.
@@ -126,13 +136,15 @@ def node_trust_script(addresses: Sequence[str], ca_pem: str) -> str:
         if _EOF in f.content.splitlines():
             raise ValueError(f"{f.path}: content holds the here-document terminator {_EOF}")
         contents.setdefault(f.content, f"content_{len(contents)}")
-    heredocs = "".join(f"{fn}() {{\n  cat <<'{_EOF}'\n{content}{_EOF}\n}}\n\n" for content, fn in contents.items())
+    heredocs = "".join(f"{fn}() {{\n  cat <<'{_EOF}'\n{content}{_EOF}\n}}\n\n"
+                       for content, fn in contents.items())
     calls = "".join(f'  "$1" {shlex.quote(f.directory)} {shlex.quote(f.name)} {contents[f.content]}\n'
                     for f in files)
     return ("#!/bin/sh\n"
             "# nexus-registry node trust: the registry CA for docker and containerd on this node.\n"
             "#   install  write the files whose content differs (a second run changes nothing)\n"
             "#   remove   remove the files that still hold what this script writes, nothing else\n"
+            "#   check    fail unless every file holds what this script writes (the readiness probe)\n"
             "#   run      install, sleep, remove on SIGTERM (the DaemonSet's container)\n"
             "set -eu\n"
             "umask 022\n"

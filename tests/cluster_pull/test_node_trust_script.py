@@ -42,7 +42,7 @@ def shell(request, tmp_path_factory):
 
 @pytest.fixture
 def node(tmp_path):
-    """A node's root with the two host directories the pod mounts (kubelet creates them: DirectoryOrCreate)."""
+    """A node's root with the two host directories the pod mounts (DirectoryOrCreate: kubelet makes them)."""
     root = tmp_path / "node"
     for directory in HOST_DIRS:
         (root / directory.lstrip("/")).mkdir(parents=True)
@@ -116,7 +116,8 @@ def test_a_ca_change_rewrites_both_ca_files_and_nothing_else(shell, node):
     assert result.returncode == 0, result.stderr
     after = tree(node)
     changed = sorted(k for k in after if after[k] != before.get(k) and after[k][3] is not None)
-    assert changed == sorted([f"etc/docker/certs.d/{REGISTRY}/ca.crt", f"etc/containerd/certs.d/{REGISTRY}/ca.crt"])
+    assert changed == sorted([f"etc/docker/certs.d/{REGISTRY}/ca.crt",
+                              f"etc/containerd/certs.d/{REGISTRY}/ca.crt"])
     for path in changed:
         assert (node / path).read_text() == CA_2
     assert after[f"etc/containerd/certs.d/{REGISTRY}/hosts.toml"] == \
@@ -139,7 +140,7 @@ def test_other_files_in_those_directories_are_left_alone(shell, node):
     for path, content in others.items():
         assert on_node(node, path).read_text() == content, path
     assert sorted(p.name for p in on_node(node, f"{DOCKER_CERTS_D}/{REGISTRY}").iterdir()) == ["client.cert"]
-    assert sorted(p.name for p in on_node(node, f"{CONTAINERD_CERTS_D}/{REGISTRY}").iterdir()) == ["client.key"]
+    assert [p.name for p in on_node(node, f"{CONTAINERD_CERTS_D}/{REGISTRY}").iterdir()] == ["client.key"]
 
 
 def test_remove_takes_away_only_what_it_wrote(shell, node):
@@ -205,3 +206,15 @@ def test_the_ca_gets_one_final_newline_and_the_terminator_cannot_hide_in_it():
     assert {f.content for f in node_files([REGISTRY], CA_1.rstrip("\n")) if f.name == "ca.crt"} == {CA_1}
     with pytest.raises(ValueError, match="terminator"):
         node_trust_script([REGISTRY], CA_1 + "NEXUS_REGISTRY_EOF\n")
+
+
+def test_check_passes_only_while_every_file_is_in_place(shell, node):
+    script = node_trust_script([REGISTRY, PUSH], CA_1)
+    missing = run_script(shell, node, script, "check")
+    assert missing.returncode == 1
+    assert f"missing or changed: {DOCKER_CERTS_D}/{REGISTRY}/ca.crt" in missing.stderr
+    assert run_script(shell, node, script, "install").returncode == 0
+    assert run_script(shell, node, script, "check").returncode == 0
+    on_node(node, f"{CONTAINERD_CERTS_D}/{PUSH}/ca.crt").write_text(CA_2)
+    changed = run_script(shell, node, script, "check")
+    assert changed.returncode == 1 and f"{CONTAINERD_CERTS_D}/{PUSH}/ca.crt" in changed.stderr
