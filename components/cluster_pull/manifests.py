@@ -72,7 +72,9 @@ def daemon_set(spec: NodeTrustSpec, config_checksum) -> dict:
     root filesystem; the only host paths are the two certs.d directories.
     """
     script = f"{SCRIPT_DIR}/{SCRIPT_NAME}"
-    mounts = [{"name": "script", "mountPath": SCRIPT_DIR, "readOnly": True}]
+    # subPath: the pod keeps the script it started with (a ConfigMap update never reaches it), so its
+    # readiness check and its SIGTERM cleanup are about the files it wrote; new scripts come with new pods.
+    mounts = [{"name": "script", "mountPath": script, "subPath": SCRIPT_NAME, "readOnly": True}]
     volumes: list[dict] = [{"name": "script", "configMap": {"name": spec.name, "defaultMode": 0o444}}]
     for host_dir in HOST_DIRS:
         volume = _host_volume_name(host_dir)

@@ -109,7 +109,8 @@ def test_the_daemon_set_runs_everywhere_with_the_least_it_needs(pull_run):
     mounts = {m["name"]: m for m in container["volumeMounts"]}
     assert {mounts[name]["mountPath"] for name in host_paths} == \
         {f"/host{DOCKER_CERTS_D}", f"/host{CONTAINERD_CERTS_D}"}
-    assert mounts["script"]["readOnly"] is True
+    assert mounts["script"] == {"name": "script", "mountPath": "/etc/node-trust/node-trust.sh",
+                                "subPath": "node-trust.sh", "readOnly": True}, "pinned: never updated in place"
     assert container["command"] == ["sh", "/etc/node-trust/node-trust.sh", "run"]
     assert container["readinessProbe"]["exec"]["command"] == ["sh", "/etc/node-trust/node-trust.sh", "check"]
     assert container["resources"]["limits"] == {"cpu": "50m", "memory": "16Mi"}
