@@ -11,6 +11,7 @@ import tomllib
 import pytest
 
 from components.cluster_pull.node_trust import CONTAINERD_CERTS_D, DOCKER_CERTS_D, node_trust_script
+from components.config_values import parse_image
 from components.k8s_meta import CHECKSUM_ANNOTATION, checksum
 from tests.support.stack import TEST_PASSWORD, plain_occurrences, run_program
 
@@ -114,6 +115,7 @@ def test_the_daemon_set_runs_everywhere_with_the_least_it_needs(pull_run):
     assert container["command"] == ["sh", "/etc/node-trust/node-trust.sh", "run"]
     assert container["readinessProbe"]["exec"]["command"] == ["sh", "/etc/node-trust/node-trust.sh", "check"]
     assert container["resources"]["limits"] == {"cpu": "50m", "memory": "16Mi"}
+    assert parse_image(container["image"]) == container["image"], "a pinned image"
     assert pod["automountServiceAccountToken"] is False
     configmap = pull_run.one("kubernetes:core/v1:ConfigMap", "node-trust-config").plain
     script_volume = {v["name"]: v for v in pod["volumes"]}["script"]
