@@ -1,9 +1,12 @@
 """Labels, metadata and checkov suppressions shared by the Kubernetes objects of every component."""
 from __future__ import annotations
 
+import hashlib
 from typing import Mapping, Optional, Protocol
 
 PART_OF = "nexus-registry"
+# Pod-template annotation holding `checksum(...)` of what the pods read only at start.
+CHECKSUM_ANNOTATION = "nexus-registry/config-checksum"
 
 
 class Namespaced(Protocol):
@@ -37,15 +40,24 @@ def checkov_skips(reasons: Mapping[str, str]) -> dict[str, str]:
     return annotations
 
 
-def image_skips(image: str, key: str) -> dict[str, str]:
-    """checkov wants images pinned by digest (CKV_K8S_43) or pulled on every start (CKV_K8S_15). A stack
-    key that pins a release tag is accepted; with a digest in the key both checks pass and no skip is
-    declared."""
+def image_skips(image: str, source: str) -> dict[str, str]:
+    """checkov wants images pinned by digest (CKV_K8S_43) or pulled on every start (CKV_K8S_15). An image
+    pinned by release tag (`source`: the stack key or constant that names it) is accepted; with a digest
+    there both checks pass and no skip is declared."""
     if "@sha256:" in image:
         return {}
     return {
-        "CKV_K8S_43": f"{key} pins a release tag (never latest) and accepts repository:tag@sha256:...; "
-                      "with a digest there this check passes",
-        "CKV_K8S_15": "IfNotPresent on purpose: restarting a registry pod must not depend on the image "
-                      f"registry being reachable; with a digest in {key} this check passes",
+        "CKV_K8S_43": f"{source} pins a release tag, never latest; with a digest added there "
+                      "(repository:tag@sha256:...) this check passes",
+        "CKV_K8S_15": "IfNotPresent on purpose: restarting these pods must not depend on the image registry "
+                      f"being reachable; with a digest in {source} this check passes",
     }
+
+
+def checksum(*parts: str) -> str:
+    """Pod-template annotation value: a new value rolls the pods (they read their config at start)."""
+    digest = hashlib.sha256()
+    for part in parts:
+        digest.update(part.encode())
+        digest.update(b"\0")
+    return digest.hexdigest()

@@ -12,7 +12,8 @@ from tests.support.checkov import Report, scan_all
 from tests.support.manifests import manifests, write_manifests
 from tests.support.stack import ROOT
 
-SCANNED = ("dev", "prod", "maximal", "prod-no-network-policies")
+pytestmark = pytest.mark.checkov
+SCANNED = ("dev", "prod", "maximal", "maximal-no-network-policies")
 # What a Deployment's own settings buy: with them stripped, checkov must report each of these.
 WEAKENED_FAILS = {"CKV_K8S_11", "CKV_K8S_15", "CKV_K8S_43",   # the declared skips are gone
                   "CKV_K8S_20", "CKV_K8S_22", "CKV_K8S_23", "CKV_K8S_28", "CKV_K8S_29", "CKV_K8S_30",
@@ -47,10 +48,10 @@ def reports(objects, tmp_path_factory) -> dict[str, Report]:
 @pytest.mark.parametrize("variant", SCANNED)
 def test_no_check_fails(reports, objects, variant):
     report = reports[variant]
-    deployments = sum(o["kind"] == "Deployment" for o in objects[variant])
-    # every object was read (checkov also scans each Deployment's pod template as a Pod)
+    templates = sum("template" in o.get("spec", {}) for o in objects[variant])
+    # every object was read (checkov also scans each Deployment's or DaemonSet's pod template as a Pod)
     assert report.summary["parsing_errors"] == 0
-    assert report.summary["resource_count"] == len(objects[variant]) + deployments
+    assert report.summary["resource_count"] == len(objects[variant]) + templates
     assert len(report.passed) > 100
     assert [(f.check_id, f.resource) for f in report.failed] == []
 
@@ -77,9 +78,10 @@ def test_readme_lists_exactly_the_accepted_findings(reports):
 
 
 def test_images_pinned_by_digest_pass_the_digest_checks(reports):
-    digest_checks = {"CKV_K8S_43", "CKV_K8S_15"}
-    assert not {f.check_id for f in reports["maximal"].skipped} & digest_checks
-    assert {f.check_id for f in reports["maximal"].passed} >= digest_checks
+    """The maximal stack pins nexusImage and nginxImage by digest: no skip, both checks pass."""
+    pinned = {(name, check) for name in ("nexus", "registry-gateway") for check in ("CKV_K8S_43", "CKV_K8S_15")}
+    assert not {(f.object_name, f.check_id) for f in reports["maximal"].skipped} & pinned
+    assert {(f.object_name, f.check_id) for f in reports["maximal"].passed} >= pinned
 
 
 def test_a_weakened_deployment_fails(reports):

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import pytest
 
-from components.gateway_manifests import NGINX_UID, PRESTOP_SECONDS, worker_shutdown_timeout
+from components.gateway.manifests import NGINX_UID, PRESTOP_SECONDS, worker_shutdown_timeout
 from components.k8s_meta import checkov_skips
 from tests.support.stack import run_program
 
@@ -140,3 +140,17 @@ def test_a_skip_without_a_real_reason_is_refused():
     for reason in ("", "because", "uid=200 is what the image uses"):   # checkov splits at '='
         with pytest.raises(ValueError, match="CKV_K8S_40"):
             checkov_skips({"CKV_K8S_40": reason})
+
+
+def test_node_trust_pods_may_not_connect_anywhere():
+    """The node-trust DaemonSet only writes files on its node: its policy admits nothing in or out."""
+    run = run_program("prod", {"trustOnNodes": True})
+    daemon_set = run.one("kubernetes:apps/v1:DaemonSet").plain
+    policy = run.one(POLICY, "node-trust-network-policy").plain["spec"]
+    assert policy == {"podSelector": {"matchLabels": daemon_set["spec"]["selector"]["matchLabels"]},
+                      "policyTypes": ["Ingress", "Egress"], "ingress": [], "egress": []}
+    skips = {v.split("=", 1)[0] for k, v in daemon_set["metadata"]["annotations"].items()}
+    assert skips == {"CKV_K8S_23", "CKV_K8S_40", "CKV_K8S_8", "CKV_K8S_43", "CKV_K8S_15"}
+    off = run_program("prod", {"trustOnNodes": True, "networkPolicies": False})
+    assert off.of_type(POLICY) == []
+    assert "CKV2_K8S_6" in off.one("kubernetes:apps/v1:DaemonSet").plain["metadata"]["annotations"]["checkov.io/skip1"]

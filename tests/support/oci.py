@@ -8,6 +8,7 @@ import http.client
 import json
 import os
 import random
+import select
 import shutil
 import ssl
 import tarfile
@@ -158,9 +159,18 @@ def connect(url: str, *, ca: Path | None = None, timeout: float = 300) -> http.c
     return http.client.HTTPConnection(parts.hostname, parts.port, timeout=timeout)
 
 
+def _drop_if_closed(conn: http.client.HTTPConnection) -> None:
+    """Before reusing a kept-alive connection: if the server has closed it meanwhile (an idle connection
+    is readable only then), drop it so the request goes on a new one. Pooled clients do the same: Go's
+    transport sees the close from its read loop, Apache HttpClient checks for stale connections."""
+    if conn.sock is not None and select.select([conn.sock], [], [], 0)[0]:
+        conn.close()
+
+
 def request(conn: http.client.HTTPConnection, method: str, path: str, *, body: Iterable[bytes] = (),
             headers: dict | None = None, length: int | None = None) -> http.client.HTTPResponse:
     """Send `body` as a stream: with Content-Length when `length` is given, chunked otherwise."""
+    _drop_if_closed(conn)
     conn.putrequest(method, path, skip_accept_encoding=True)
     hdrs = {"Content-Length": str(length)} if length is not None else {"Transfer-Encoding": "chunked"}
     for name, value in {**hdrs, **(headers or {})}.items():

@@ -2,8 +2,9 @@
 servers behind it (reload, stop), recording every operation that fails; and a progress hook that holds a
 large transfer to a fixed rate so that it is still in flight when that happens.
 
-Each operation opens its own connections, as a client does after the idle ones it pooled were closed:
-what is measured is whether a request the gateway accepted is ever lost, or a new connection refused.
+Each operation opens its own connections; within one (an upload's POST, PATCH and PUT) a kept-alive
+connection the server closed while idle is replaced before reuse, as pooled clients do (oci.request).
+What is measured is whether a request the gateway accepted is ever lost, or a new connection refused.
 """
 from __future__ import annotations
 
