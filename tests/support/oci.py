@@ -8,7 +8,6 @@ import http.client
 import json
 import os
 import random
-import select
 import shutil
 import ssl
 import tarfile
@@ -159,18 +158,9 @@ def connect(url: str, *, ca: Path | None = None, timeout: float = 300) -> http.c
     return http.client.HTTPConnection(parts.hostname, parts.port, timeout=timeout)
 
 
-def _drop_if_closed(conn: http.client.HTTPConnection) -> None:
-    """Before reusing a kept-alive connection: if the server has closed it meanwhile (an idle connection
-    is readable only then), drop it so the request goes on a new one. Pooled clients do the same: Go's
-    transport sees the close from its read loop, Apache HttpClient checks for stale connections."""
-    if conn.sock is not None and select.select([conn.sock], [], [], 0)[0]:
-        conn.close()
-
-
 def request(conn: http.client.HTTPConnection, method: str, path: str, *, body: Iterable[bytes] = (),
             headers: dict | None = None, length: int | None = None) -> http.client.HTTPResponse:
     """Send `body` as a stream: with Content-Length when `length` is given, chunked otherwise."""
-    _drop_if_closed(conn)
     conn.putrequest(method, path, skip_accept_encoding=True)
     hdrs = {"Content-Length": str(length)} if length is not None else {"Transfer-Encoding": "chunked"}
     for name, value in {**hdrs, **(headers or {})}.items():
@@ -201,27 +191,29 @@ def file_chunks(path: Path, chunk: int = MIB, progress: Progress | None = None) 
 
 
 def upload_blob(base_url: str, repo: str, blob: Blob, *, ca: Path | None = None,
-                chunked: bool = True, progress: Progress | None = None) -> str:
+                chunked: bool = True, progress: Progress | None = None, keep_alive: bool = True) -> str:
     """POST an upload session, stream the blob (PATCH chunked like docker/podman, or one PUT with
-    Content-Length like containerd), close it; returns the upload Location the server gave."""
+    Content-Length like containerd), close it; returns the upload Location the server gave.
+    keep_alive=False: every request on a connection of its own (`Connection: close`)."""
     conn = connect(base_url, ca=ca)
+    close = {} if keep_alive else {"Connection": "close"}
     try:
-        resp = request(conn, "POST", f"/v2/{repo}/blobs/uploads/", length=0)
+        resp = request(conn, "POST", f"/v2/{repo}/blobs/uploads/", length=0, headers=close)
         _expect(resp, 202, "start upload")
         location = resp.getheader("Location")
         base = f"{base_url}/v2/{repo}/blobs/uploads/"
         sep = "&" if "?" in location else "?"
         if chunked:
             body = file_chunks(blob.path, progress=progress)
-            resp = request(conn, "PATCH", _path(urljoin(base, location)), body=body)
+            resp = request(conn, "PATCH", _path(urljoin(base, location)), body=body, headers=close)
             _expect(resp, 202, "PATCH")
             location = resp.getheader("Location")
             sep = "&" if "?" in location else "?"
             resp = request(conn, "PUT", _path(urljoin(base, location)) + f"{sep}digest={blob.digest}",
-                           length=0)
+                           length=0, headers=close)
         else:
             resp = request(conn, "PUT", _path(urljoin(base, location)) + f"{sep}digest={blob.digest}",
-                           body=file_chunks(blob.path, progress=progress), length=blob.size)
+                           body=file_chunks(blob.path, progress=progress), length=blob.size, headers=close)
         _expect(resp, 201, "PUT digest")
         return location
     finally:
