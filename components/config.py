@@ -9,6 +9,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Callable, Mapping, Optional
 
+from components.config_housekeeping import DockerHubLogin, Housekeeping, read_housekeeping
 from components.config_keys import KEYS, KEYS_BY_NAME, PROJECT, SECRET_BY_RULE, KeySpec  # noqa: F401 (re-exported)
 from components.config_values import (
     DEFAULT_NEXUS_PASSWORD,
@@ -125,6 +126,9 @@ class Settings:
     docker_hosts: tuple[DockerHost, ...] = field(default_factory=tuple)
     ssh_private_key: Optional[Secret] = None
     smoke: bool = False
+    docker_hub: Optional[DockerHubLogin] = None       # proxy credentials for Docker Hub (token secret)
+    proxy_negative_cache_minutes: int = 5
+    housekeeping: Housekeeping = field(default_factory=Housekeeping)
 
     @property
     def registry_host(self) -> str:
@@ -311,6 +315,7 @@ def parse_settings(raw: Mapping[str, Optional[str]], secret_keys: frozenset[str]
         docker_hosts=docker_hosts,
         ssh_private_key=ssh_key,
         smoke=v("smoke"),
+        **read_housekeeping(r, quantity_bytes(storage_size) if storage_size else None),
     )
     if r.problems:
         raise SettingsError(r.problems)
