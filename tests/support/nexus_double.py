@@ -12,6 +12,9 @@ Knobs for faults: `stop()`/`start()` (connection refused), `unavailable_next` (N
 `starting` / `read_only` (status endpoints), `delay()` (slow answers, for timeouts) and `force()` (one canned
 answer, e.g. a 400 or 401). `counts` counts requests per method.
 
+Housekeeping (issue 9: cleanup policies, tasks and templates, blob store quota status, with their own knobs) is in
+nexus_double_housekeeping.py, mixed in; proxy authentication reads back without its password.
+
 When the published spec is available every request and answer is validated with openapi-core
 (`SpecValidator`); the documented places where real Nexus and the spec disagree are listed in `SPEC_GAPS`.
 """
@@ -132,6 +135,13 @@ class SpecGap:
                 and self.status == status and bool(errors.intersection(self.errors)))
 
 
+# ---- issue 9: the housekeeping endpoints live in their own module (imported here: it uses the helpers above) ----
+from tests.support.nexus_double_housekeeping import (  # noqa: E402
+    HOUSEKEEPING_ROUTES,
+    HOUSEKEEPING_SPEC_GAPS,
+    HousekeepingEndpoints,
+)
+
 REPO_FORMAT_PATH = r"/v1/repositories/docker/(hosted|proxy|group)"
 # Empty-body answers (nexus-api §1 error shape 3) on endpoints whose spec has only a JSON 'default' response
 # (realms, blob store list and delete) fail as MissingData; on others an unlisted status is ResponseNotFound.
@@ -170,7 +180,7 @@ SPEC_GAPS: tuple[SpecGap, ...] = (
     SpecGap("*", r"/v1/system/eula", 404, ("ResponseNotFound",),
             "nexus-api §2.10 (inferred): Pro, and OSS before 3.77, have no EULA endpoint, so GET and POST answer "
             "404 with an empty body; the spec describes the Community Edition"),
-)
+) + HOUSEKEEPING_SPEC_GAPS
 
 
 class SpecValidator:
@@ -247,7 +257,7 @@ REQUIRED_REPO_FIELDS = {
 }
 
 
-class NexusDouble:
+class NexusDouble(HousekeepingEndpoints):
     """The double: state, fault knobs and an HTTP server. Use `with NexusDouble(...) as nexus:` or start/stop."""
 
     def __init__(self, *, password: str = "double-admin-pw", edition: str = "COMMUNITY",
@@ -262,6 +272,7 @@ class NexusDouble:
         self.active_realms: list[str] = ["NexusAuthenticatingRealm"]
         self.anonymous = {"enabled": True, "userId": "anonymous", "realmName": "NexusAuthorizingRealm"}
         self.eula_accepted = False         # a fresh Community Edition install; only COMMUNITY has the endpoint
+        self._init_housekeeping()          # cleanup policies, tasks, quota status (nexus_double_housekeeping.py)
         # fault knobs
         self.starting = False              # /v1/status and /v1/status/writable answer 503
         self.read_only = False             # /v1/status/writable answers 503
@@ -464,6 +475,9 @@ class NexusDouble:
             problems.append(("PARAMETER name", NAME_MESSAGE))
         if repo_type == "group" and body.get("group", {}).get("memberNames") == []:
             problems.append(("PARAMETER memberNames", "must not be empty"))
+        if repo_type == "proxy" and (body.get("negativeCache") or {}).get("timeToLive", 0) < 0:
+            # NegativeCacheFacetImpl.Config: @Min(0) timeToLive [src]; the REST id form is [inf]
+            problems.append(("PARAMETER timeToLive", "must be greater than or equal to 0"))
         if problems:
             return validation_errors(*problems)
         if repo_type == "group":
@@ -512,6 +526,9 @@ class NexusDouble:
             client = repo.get("httpClient") or {}
             view["negativeCache"] = repo["negativeCache"]
             view["httpClient"] = {"blocked": bool(client.get("blocked")), "autoBlock": bool(client.get("autoBlock"))}
+            if client.get("authentication"):      # only if configured, never its password or token [src]
+                view["httpClient"]["authentication"] = {k: v for k, v in client["authentication"].items()
+                                                        if k not in ("password", "bearerToken")}
         return view
 
     def _repository_url(self, name: str) -> str:
@@ -586,7 +603,7 @@ _ROUTES: tuple[tuple[str, str, Callable[..., Reply]], ...] = (
     ("PUT", r"/v1/security/anonymous", NexusDouble.put_anonymous),
     ("GET", r"/v1/system/eula", NexusDouble.get_eula),
     ("POST", r"/v1/system/eula", NexusDouble.post_eula),
-)
+) + HOUSEKEEPING_ROUTES
 
 
 class _Handler(BaseHTTPRequestHandler):
