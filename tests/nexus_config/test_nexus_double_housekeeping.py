@@ -135,3 +135,12 @@ def test_proxy_credentials_read_back_without_the_password(nexus):
                     {**PROXY, "name": "p2", "negativeCache": {"enabled": True, "timeToLive": -1}})
     assert negative.json() == [{"id": "PARAMETER timeToLive", "message": "must be greater than or equal to 0"}]
     assert nexus.validator.violations == []                                     # the 400 is a listed gap
+
+
+def test_invalidate_cache_is_for_proxies_and_groups(nexus):
+    call(nexus, "POST", "/v1/repositories/docker/proxy", PROXY)
+    call(nexus, "POST", "/v1/repositories/docker/hosted", HOSTED)
+    answers = [call(nexus, "POST", f"/v1/repositories/{name}/invalidate-cache").status_code
+               for name in ("docker-proxy", "docker-hosted", "nope")]
+    assert answers == [204, 400, 404] and nexus.invalidated == ["docker-proxy"]
+    assert nexus.validator.violations == []

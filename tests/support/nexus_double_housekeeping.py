@@ -1,6 +1,6 @@
 """The Nexus double's housekeeping endpoints (issue 9), in their own block so parallel edits of the double merge
 cleanly: cleanup policies (/internal/cleanup-policies), tasks and task templates (/v1/tasks…), blob store quota
-status (/v1/blobstores/{name}/quota-status). `NexusDouble` mixes `HousekeepingEndpoints` in and appends
+status (/v1/blobstores/{name}/quota-status), proxy cache invalidation. `NexusDouble` mixes `HousekeepingEndpoints` in and appends
 `HOUSEKEEPING_ROUTES` and `HOUSEKEEPING_SPEC_GAPS` to its own tables.
 
 Sources: [src] Nexus' code (nexus-public, 3.77 and 3.89), [spec] the 3.94 OpenAPI file, [obs] a quoted real server,
@@ -8,7 +8,8 @@ Sources: [src] Nexus' code (nexus-public, 3.77 and 3.89), [spec] the 3.94 OpenAP
 
 Knobs: `cleanup_policies_status` (404/405: a Nexus without the endpoint, as before 3.94 CE), `task_templates_status`
 (404: no templates endpoint, as 3.71 [obs]), `task_create_status` (404/405 to POST /v1/tasks, as 3.78 CE [obs]),
-`template_types` (the task types offered), `blob_store_used` (bytes per blob store, for quota status).
+`template_types` (the task types offered), `blob_store_used` (bytes per blob store, for quota status);
+`invalidated` records POST /v1/repositories/{name}/invalidate-cache calls.
 """
 from __future__ import annotations
 
@@ -66,6 +67,7 @@ class HousekeepingEndpoints:
         self.task_templates_status: Optional[int] = None
         self.task_create_status: Optional[int] = None
         self._task_ids = itertools.count(1)
+        self.invalidated: list[str] = []           # repositories whose caches were invalidated, in order
 
     # ---- cleanup policies ------------------------------------------------------------------------------------
     def _policies_refused(self) -> Optional[Any]:
@@ -231,6 +233,17 @@ class HousekeepingEndpoints:
         return json_reply(200, {"blobStoreName": store["name"], "isViolation": violation, "message": message})
 
 
+    # ---- proxy cache invalidation (the documented fix for a poisoned negative cache) ----------------------------
+    def invalidate_cache(self, _body: Any, name: str) -> Any:
+        repo = _lookup(self.repositories, name)
+        if repo is None:
+            return message_error(404, "Repository not found")                              # [spec 404; body inf]
+        if repo["type"] not in ("proxy", "group"):
+            return message_error(400, "Repository is not of proxy or group type")          # [spec 400; body inf]
+        self.invalidated.append(repo["name"])
+        return empty(204)
+
+
 def _policy_record(body: dict) -> dict:
     keys = ("name", "format", "notes", *DOCKER_CRITERIA, "criteriaReleaseType")
     return {k: body[k] for k in keys if body.get(k) not in (None, "")}
@@ -280,6 +293,7 @@ HOUSEKEEPING_ROUTES = (
     ("PUT", rf"/v1/tasks/{_NAME}", HousekeepingEndpoints.update_task),
     ("DELETE", rf"/v1/tasks/{_NAME}", HousekeepingEndpoints.delete_task),
     ("GET", rf"/v1/blobstores/{_NAME}/quota-status", HousekeepingEndpoints.blob_store_quota_status),
+    ("POST", rf"/v1/repositories/{_NAME}/invalidate-cache", HousekeepingEndpoints.invalidate_cache),
 )
 
 _UNLISTED = ("ResponseNotFound", "MissingData")
