@@ -110,6 +110,11 @@ def cleanup_unavailable(url: str, status: int, config_key: Optional[str]) -> str
             f"(Settings > Repository > Cleanup Policies) if you want one. Nothing was changed")
 
 
+def invalidate_cache_command(nexus_url: str, repository: str) -> str:
+    """The documented cure for a poisoned negative cache: forget every cached "not found" (and cached metadata)."""
+    return f"curl -fsS -u admin -X POST {nexus_url.rstrip('/')}/service/rest/v1/repositories/{repository}/invalidate-cache"
+
+
 # ---- scheduled tasks -----------------------------------------------------------------------------------------
 
 def housekeeping_tasks(blob_stores: Sequence[str], hosted: str, proxy: Optional[str] = None,
