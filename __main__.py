@@ -17,7 +17,8 @@ from components.cluster_pull.manifests import NodeTrustSpec
 from components.config import load_settings
 from components.gateway import NginxGateway, NginxGatewayArgs
 from components.gateway.manifests import GatewaySpec
-from components.nexus_config import DockerRepoSet, DockerRepoSetArgs
+from components.nexus_config import DockerRepoSet, DockerRepoSetArgs, Housekeeping, HousekeepingArgs
+from components.nexus_config.housekeeping_payloads import invalidate_cache_command
 from components.nexus_server import NexusServer, NexusServerArgs
 from components.nexus_server.manifests import NexusSpec
 from components.tls import SelfSignedCert, SelfSignedCertArgs
@@ -74,16 +75,35 @@ gateway = NginxGateway("gateway", NginxGatewayArgs(
     registry_host=settings.registry_host,
 ))
 
+nexus_url = settings.nexus_url or gateway.web_url
+upkeep = settings.housekeeping
 repos = DockerRepoSet("docker-repos", DockerRepoSetArgs(
-    nexus_url=settings.nexus_url or gateway.web_url,
+    nexus_url=nexus_url,
     hosted=settings.hosted,
     group=settings.group,
     proxy=settings.proxy,
     shared_blob_store=settings.shared_blob_store,
     anonymous_pull=settings.anonymous_pull,
     accept_eula=settings.accept_eula,
+    docker_hub_username=settings.docker_hub.username if settings.docker_hub else None,
+    docker_hub_token=pulumi.Output.secret(settings.docker_hub.token.reveal()) if settings.docker_hub else None,
+    negative_cache_minutes=settings.proxy_negative_cache_minutes,
+    proxy_cleanup_days=upkeep.proxy_cleanup_days,
+    hosted_cleanup_days=upkeep.hosted_cleanup_days,
+    soft_quota=upkeep.soft_quota.request() if upkeep.soft_quota else None,
     depends_on=[nexus.service, gateway.service],
 ))
+
+if upkeep.tasks:
+    Housekeeping("housekeeping", HousekeepingArgs(
+        nexus_url=nexus_url,
+        blob_stores=repos.blob_store_names,
+        hosted=repos.hosted_name,
+        proxy=repos.proxy_name if upkeep.proxy_cleanup_days else None,
+        proxy_keep_hours=24 * upkeep.proxy_cleanup_days,
+        cron=upkeep.cron,
+        depends_on=[nexus.service, gateway.service, *repos.resources],
+    ))
 
 if settings.docker_hosts:
     DockerClientTrust("docker-trust", DockerClientTrustArgs(
@@ -141,6 +161,9 @@ pulumi.export("nexus_url", gateway.web_url)
 pulumi.export("ca_cert_pem", cert.ca_cert_pem)
 pulumi.export("ca_path", registry.apply(ca_path))
 pulumi.export("repositories", repos.repositories)
+pulumi.export("blob_stores", repos.blob_stores)
+pulumi.export("proxy_cache_invalidate", pulumi.Output.all(nexus_url, repos.proxy_name).apply(
+    lambda v: invalidate_cache_command(*v)))
 pulumi.export("docker_login", registry.apply(lambda a: f"docker login {a} -u admin"))
 pulumi.export("docker_pull_example", registry.apply(lambda a: f"docker pull {a}/library/busybox:latest"))
 pulumi.export("docker_push_example", registry.apply(

@@ -9,6 +9,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Callable, Mapping, Optional
 
+from components.config_housekeeping import DockerHubLogin, Housekeeping, read_housekeeping
 from components.config_keys import KEYS, KEYS_BY_NAME, PROJECT, SECRET_BY_RULE, KeySpec  # noqa: F401 (re-exported)
 from components.config_values import (
     DEFAULT_NEXUS_PASSWORD,
@@ -129,6 +130,9 @@ class Settings:
     pull_secret_name: str = "registry-pull"
     trust_on_nodes: bool = False
     smoke: bool = False
+    docker_hub: Optional[DockerHubLogin] = None       # proxy credentials for Docker Hub (token secret)
+    proxy_negative_cache_minutes: int = 5
+    housekeeping: Housekeeping = field(default_factory=Housekeeping)
 
     @property
     def registry_host(self) -> str:
@@ -322,6 +326,7 @@ def parse_settings(raw: Mapping[str, Optional[str]], secret_keys: frozenset[str]
         pull_secret_name=v("pullSecretName", check_object_name),
         trust_on_nodes=v("trustOnNodes"),
         smoke=v("smoke"),
+        **read_housekeeping(r, quantity_bytes(storage_size) if storage_size else None),
     )
     if r.problems:
         raise SettingsError(r.problems)

@@ -46,10 +46,19 @@ KEYS: tuple[KeySpec, ...] = (
     KeySpec("groupPort", "integer", 9896),
     KeySpec("proxyRepo", "string", "docker-proxy"),
     KeySpec("proxyRemoteUrl", "string", "https://registry-1.docker.io"),
+    KeySpec("dockerHubUsername", "string", ""),
+    # Secret by rule, like sshPrivateKey (a default rules out `secret: true`).
+    KeySpec("dockerHubToken", "string", ""),
+    KeySpec("proxyNegativeCacheMinutes", "integer", 5),
     KeySpec("sharedBlobStore", "boolean", False),
     KeySpec("anonymousPull", "boolean", False),
     KeySpec("acceptEula", "boolean", False),
     KeySpec("nexusUrl", "string", ""),
+    KeySpec("proxyCleanupDays", "integer", 30),
+    KeySpec("hostedCleanupDays", "integer", 0),
+    KeySpec("housekeeping", "boolean", True),
+    KeySpec("housekeepingCron", "string", "0 0 2 ? * SUN"),
+    KeySpec("blobStoreSoftQuota", "string", ""),
     KeySpec("nginxImage", "string", "nginx:1.28.0-alpine"),
     KeySpec("gatewayReplicas", "integer", 1),
     KeySpec("dockerHosts", "array", []),
@@ -61,4 +70,4 @@ KEYS: tuple[KeySpec, ...] = (
     KeySpec("smoke", "boolean", False),
 )
 KEYS_BY_NAME = {k.name: k for k in KEYS}
-SECRET_BY_RULE = ("adminPassword", "sshPrivateKey")
+SECRET_BY_RULE = ("adminPassword", "sshPrivateKey", "dockerHubToken")

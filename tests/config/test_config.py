@@ -57,6 +57,35 @@ RULES = [
      "listed twice"),
     ("pull-secret-name", {"pullSecretName": "Registry_Pull"}, {}, "pullSecretName", "DNS-1123 subdomain"),
     ("pull-secret-name-empty", {"pullSecretName": ""}, {}, "pullSecretName", "DNS-1123 subdomain"),
+    # issue 9: Docker Hub credentials, negative cache, cleanup, tasks, soft quota
+    ("docker-hub-token-plaintext", {"dockerHubUsername": "team", "dockerHubToken": "dckr_pat_x"}, {},
+     "dockerHubToken", "--secret"),
+    ("docker-hub-token-needs-user", {}, {"dockerHubToken": "dckr_pat_x"}, "dockerHubUsername",
+     "required with dockerHubToken"),
+    ("docker-hub-user-needs-token", {"dockerHubUsername": "team"}, {}, "dockerHubToken",
+     "required with dockerHubUsername"),
+    ("docker-hub-user-email", {"dockerHubUsername": "me@example.com"}, {"dockerHubToken": "dckr_pat_x"},
+     "dockerHubUsername", "not an e-mail"),
+    ("docker-hub-user-pattern", {"dockerHubUsername": "Team Name"}, {"dockerHubToken": "dckr_pat_x"},
+     "dockerHubUsername", "Docker ID"),
+    ("docker-hub-token-whitespace", {"dockerHubUsername": "team"}, {"dockerHubToken": "dckr_pat_x\n"},
+     "dockerHubToken", "whitespace"),
+    ("negative-cache-range", {"proxyNegativeCacheMinutes": -1}, {}, "proxyNegativeCacheMinutes", "0 (off)"),
+    ("proxy-cleanup-range", {"proxyCleanupDays": -5}, {}, "proxyCleanupDays", "between 0 (off) and 3650"),
+    ("hosted-cleanup-range", {"hostedCleanupDays": 5000}, {}, "hostedCleanupDays", "between 0 (off) and 3650"),
+    ("cron-field-count", {"housekeepingCron": "0 2 * * *"}, {}, "housekeepingCron", "6 or 7"),
+    ("cron-both-days", {"housekeepingCron": "0 0 2 * * SUN"}, {}, "housekeepingCron", "exactly one"),
+    ("cron-value-range", {"housekeepingCron": "0 0 25 ? * SUN"}, {}, "housekeepingCron", "outside 0-23"),
+    ("cron-name", {"housekeepingCron": "0 0 2 ? * SUNDAY"}, {}, "housekeepingCron", "SUN/MON"),
+    ("cron-too-often", {"housekeepingCron": "0 */5 * ? * *"}, {}, "housekeepingCron", "at most once an hour"),
+    ("quota-unitless", {"blobStoreSoftQuota": "80"}, {}, "blobStoreSoftQuota", "needs a unit"),
+    ("quota-form", {"blobStoreSoftQuota": "80GB"}, {}, "blobStoreSoftQuota", "must be one of"),
+    ("quota-suffix", {"blobStoreSoftQuota": "2Gi left"}, {}, "blobStoreSoftQuota", "must be one of"),
+    ("quota-percent-range", {"blobStoreSoftQuota": "100% free"}, {}, "blobStoreSoftQuota", "between 0 and 100"),
+    ("quota-zero", {"blobStoreSoftQuota": "0Gi"}, {}, "blobStoreSoftQuota", "greater than zero"),
+    ("quota-over-storage", {"blobStoreSoftQuota": "60Gi"}, {}, "blobStoreSoftQuota", "below storageSize"),
+    ("quota-percent-needs-storage", {"storageSize": "lots", "blobStoreSoftQuota": "10% free"}, {},
+     "blobStoreSoftQuota", "valid storageSize"),
 ]
 
 
@@ -131,3 +160,54 @@ def test_cluster_pull_keys_parse():
     defaults = parse_settings({"adminPassword": TEST_PASSWORD, "publicIps": '["10.1.1.1"]'}, {"adminPassword"})
     assert (defaults.pull_secret_namespaces, defaults.pull_secret_name, defaults.trust_on_nodes) == \
         ((), "registry-pull", False)
+
+
+# ---- issue 9 ----------------------------------------------------------------------------------------------------
+
+BASE = {"adminPassword": TEST_PASSWORD, "publicIps": '["10.1.1.1"]'}
+
+
+def test_housekeeping_defaults():
+    s = parse_settings(BASE, {"adminPassword"})
+    assert s.docker_hub is None and s.proxy_negative_cache_minutes == 5
+    h = s.housekeeping
+    assert (h.proxy_cleanup_days, h.hosted_cleanup_days, h.tasks, h.cron, h.soft_quota) == \
+        (30, 0, True, "0 0 2 ? * SUN", None)
+
+
+def test_docker_hub_credentials_keep_the_token_secret():
+    s = parse_settings({**BASE, "dockerHubUsername": "team-ci", "dockerHubToken": "dckr_pat_s3cr3t"},
+                       {"adminPassword", "dockerHubToken"})
+    assert s.docker_hub.username == "team-ci" and s.docker_hub.token.reveal() == "dckr_pat_s3cr3t"
+    assert "dckr_pat_s3cr3t" not in repr(s)
+
+
+def test_a_bad_token_is_never_echoed_in_the_error():
+    with pytest.raises(SettingsError) as caught:
+        parse_settings({**BASE, "dockerHubUsername": "team", "dockerHubToken": "dckr_pat_leak me"},
+                       {"adminPassword", "dockerHubToken"})
+    assert caught.value.keys == ["dockerHubToken"] and "leak" not in str(caught.value)
+    with pytest.raises(SettingsError) as caught:
+        parse_settings({**BASE, "dockerHubUsername": "team", "dockerHubToken": "dckr_pat_plain"}, {"adminPassword"})
+    assert "dckr_pat_plain" not in str(caught.value) and "--secret dockerHubToken" in str(caught.value)
+
+
+@pytest.mark.parametrize("spec, storage, kind, limit", [
+    ("1Gi", "50Gi", "spaceUsedQuota", 1073741824),
+    ("80Gi", "100Gi", "spaceUsedQuota", 80 * 2**30),
+    ("1.5Ti", "2Ti", "spaceUsedQuota", int(1.5 * 2**40)),
+    ("80%", "10Gi", "spaceUsedQuota", 8 * 2**30),
+    ("20Gi  free", "100Gi", "spaceRemainingQuota", 20 * 2**30),
+    ("10% free", "10Gi", "spaceRemainingQuota", 1073741824),
+])
+def test_soft_quota_is_sent_in_bytes(spec, storage, kind, limit):
+    quota = parse_settings({**BASE, "storageSize": storage, "blobStoreSoftQuota": spec},
+                           {"adminPassword"}).housekeeping.soft_quota
+    assert quota.request() == {"type": kind, "limit": limit}
+
+
+def test_housekeeping_switch_is_a_boolean_naming_its_key():
+    with pytest.raises(SettingsError) as caught:
+        parse_settings({**BASE, "housekeeping": "maybe"}, {"adminPassword"})
+    assert caught.value.keys == ["housekeeping"] and "must be true or false" in str(caught.value)
+    assert parse_settings({**BASE, "housekeeping": "false"}, {"adminPassword"}).housekeeping.tasks is False

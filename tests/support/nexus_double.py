@@ -34,8 +34,9 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import TYPE_CHECKING, Any, Callable, Optional
 from urllib.parse import unquote, urlsplit
 
-from tests.support.nexus_double_replies import (Reply, empty, frozen_error, json_reply, message_error, text_reply,
+from tests.support.nexus_double_replies import (API, Reply, empty, frozen_error, json_reply, message_error, text_reply,
                                         unreadable_json, validation_errors)
+from tests.support.nexus_double_housekeeping import HOUSEKEEPING_ROUTES, HousekeepingEndpoints
 from tests.support.nexus_double_storage import StorageEndpoints, lookup
 from tests.support.nexus_double_system import EULA_DISCLAIMER, SYSTEM_ROUTES, Frozen, SystemEndpoints
 
@@ -45,7 +46,6 @@ if TYPE_CHECKING:
 __all__ = ["API", "CHALLENGE", "EULA_DISCLAIMER", "NexusDouble", "Reply", "empty", "json_reply", "message_error",
            "validation_errors"]
 
-API = "/service/rest"
 VERSION = "3.94.0-12"
 CHALLENGE = 'BASIC realm="Sonatype Nexus Repository Manager"'
 AUTHORIZING_REALM = "NexusAuthorizingRealm"       # installed, but hidden from the lists since 3.60
@@ -61,7 +61,7 @@ AVAILABLE_REALMS = {
 # --------------------------------------------------------------------------------------------------------------
 # The double
 
-class NexusDouble(StorageEndpoints, SystemEndpoints):
+class NexusDouble(StorageEndpoints, SystemEndpoints, HousekeepingEndpoints):
     """The double: state, fault knobs and an HTTP server. Use `with NexusDouble(...) as nexus:` or start/stop."""
 
     def __init__(self, *, password: str = "double-admin-pw", edition: str = "COMMUNITY",
@@ -76,6 +76,7 @@ class NexusDouble(StorageEndpoints, SystemEndpoints):
             "storage": {"blobStoreName": "default", "strictContentTypeValidation": False, "writePolicy": "ALLOW_ONCE"}}}
         self.active_realms: list[str] = ["NexusAuthenticatingRealm"]
         self.anonymous = {"enabled": False, "userId": "anonymous", "realmName": AUTHORIZING_REALM}   # 3.87+
+        self._init_housekeeping()          # cleanup policies, tasks, quota status (nexus_double_housekeeping.py)
         # fault knobs (the system ones are in SystemEndpoints)
         self.unavailable_next = 0          # the next N requests (any path) answer 503
         self._delays: list[tuple[str, str, float]] = []
@@ -222,7 +223,7 @@ _ROUTES: tuple[tuple[str, str, Callable[..., Reply]], ...] = SYSTEM_ROUTES + (
     ("PUT", r"/v1/security/realms/active", NexusDouble.put_active_realms),
     ("GET", r"/v1/security/anonymous", NexusDouble.get_anonymous),
     ("PUT", r"/v1/security/anonymous", NexusDouble.put_anonymous),
-)
+) + HOUSEKEEPING_ROUTES
 
 
 class _Handler(BaseHTTPRequestHandler):
