@@ -22,7 +22,10 @@ from components.config_values import (
     check_namespace,
     check_positive,
     check_positive_quantity,
+    check_privilege_repository,
+    check_rotation,
     check_storage_class,
+    check_user_id,
     heap_bytes,
     parse_dns_name,
     parse_docker_host,
@@ -125,6 +128,9 @@ class Settings:
     docker_hosts: tuple[DockerHost, ...] = field(default_factory=tuple)
     ssh_private_key: Optional[Secret] = None
     smoke: bool = False
+    push_users: tuple[str, ...] = ()
+    pull_users: tuple[str, ...] = ()
+    credentials_rotation: str = "1"
 
     @property
     def registry_host(self) -> str:
@@ -275,6 +281,12 @@ def parse_settings(raw: Mapping[str, Optional[str]], secret_keys: frozenset[str]
     if docker_hosts and ssh_key is None:
         r.fail("sshPrivateKey", "", "is required when dockerHosts is set (pulumi config set --secret sshPrivateKey < key)")
 
+    push_users, pull_users = _users(r)
+    if push_users or pull_users:
+        for key in ("hostedRepo", "groupRepo"):
+            if names[key]:
+                r.checked(key, names[key], check_privilege_repository)
+
     settings = dict(
         namespace=namespace,
         create_namespace=v("createNamespace"),
@@ -311,6 +323,9 @@ def parse_settings(raw: Mapping[str, Optional[str]], secret_keys: frozenset[str]
         docker_hosts=docker_hosts,
         ssh_private_key=ssh_key,
         smoke=v("smoke"),
+        push_users=push_users,
+        pull_users=pull_users,
+        credentials_rotation=v("credentialsRotation", check_rotation),
     )
     if r.problems:
         raise SettingsError(r.problems)
@@ -326,6 +341,27 @@ def _distinct(r: _Reader, values: Mapping[str, object], what: str = "port") -> N
             r.fail(key, value, f"the same {what} as {seen[value]}; they must differ")
         else:
             seen[value] = key
+
+
+def _users(r: _Reader) -> tuple[tuple[str, ...], tuple[str, ...]]:
+    """pushUsers and pullUsers: valid Nexus user ids, each listed once across both keys (ignoring case, as
+    Nexus' user lookups do)."""
+    seen: dict[str, str] = {}
+    lists = {}
+    for key in ("pushUsers", "pullUsers"):
+        kept = []
+        for user in r.each(key, r.value(key), check_user_id):
+            other = seen.get(user.lower())
+            if other is None:
+                seen[user.lower()] = key
+                kept.append(user)
+            elif other == key:
+                r.fail(key, user, f"is listed twice in {key} (Nexus user ids ignore case)")
+            else:
+                r.fail(key, user, f"is in both {other} and {key}; a user is either push or pull "
+                                  f"(push users can pull too)")
+        lists[key] = tuple(kept)
+    return lists["pushUsers"], lists["pullUsers"]
 
 
 def load_settings() -> Settings:

@@ -56,6 +56,9 @@ KEYS: tuple[KeySpec, ...] = (
     # Secret by rule, checked at run time: Pulumi refuses a `secret: true` key that has a default.
     KeySpec("sshPrivateKey", "string", ""),
     KeySpec("smoke", "boolean", False),
+    KeySpec("pushUsers", "array", []),
+    KeySpec("pullUsers", "array", []),
+    KeySpec("credentialsRotation", "string", "1"),
 )
 KEYS_BY_NAME = {k.name: k for k in KEYS}
 SECRET_BY_RULE = ("adminPassword", "sshPrivateKey")

@@ -51,6 +51,15 @@ RULES = [
     ("docker-host-needs-key", {"dockerHosts": ["root@192.168.129.50"]}, {}, "sshPrivateKey", "dockerHosts"),
     ("ssh-key-plaintext", {"dockerHosts": ["root@192.168.129.50"], "sshPrivateKey": "KEY"}, {}, "sshPrivateKey",
      "--secret"),
+    ("push-user-pattern", {"pushUsers": ["_ci"]}, {}, "pushUsers", "user id pattern"),
+    ("push-user-too-long", {"pushUsers": ["c" * 201]}, {}, "pushUsers", "at most 200 characters"),
+    ("pull-user-builtin", {"pullUsers": ["Admin"]}, {}, "pullUsers", "built-in user"),
+    ("pull-user-twice", {"pullUsers": ["node", "Node"]}, {}, "pullUsers", "listed twice"),
+    ("user-push-and-pull", {"pushUsers": ["ci"], "pullUsers": ["CI"]}, {}, "pullUsers",
+     "in both pushUsers and pullUsers"),
+    ("rotation-empty", {"credentialsRotation": ""}, {}, "credentialsRotation", "non-empty"),
+    ("rotation-spaces", {"credentialsRotation": " 2 "}, {}, "credentialsRotation", "spaces"),
+    ("privilege-repo-case", {"pullUsers": ["node"], "groupRepo": "Docker-Group"}, {}, "groupRepo", "lowercase"),
 ]
 
 
@@ -103,3 +112,17 @@ def test_docker_hosts_parse_user_host_and_port():
                        {"adminPassword", "sshPrivateKey"})
     assert [h.label for h in s.docker_hosts] == ["rancher@192.168.129.50:22", "ops@node-2:2222"]
     assert s.ssh_private_key.reveal() == "KEY"
+
+
+def test_push_and_pull_users_parse_in_order():
+    s = parse_settings({"adminPassword": TEST_PASSWORD, "publicIps": '["10.1.1.1"]', "pushUsers": '["ci", "release"]',
+                        "pullUsers": '["cluster"]', "credentialsRotation": "2026-05"}, {"adminPassword"})
+    assert (s.push_users, s.pull_users, s.credentials_rotation) == (("ci", "release"), ("cluster",), "2026-05")
+    defaults = parse_settings({"adminPassword": TEST_PASSWORD, "publicIps": '["10.1.1.1"]'}, {"adminPassword"})
+    assert (defaults.push_users, defaults.pull_users, defaults.credentials_rotation) == ((), (), "1")
+
+
+def test_capitalised_repositories_are_fine_without_accounts():
+    s = parse_settings({"adminPassword": TEST_PASSWORD, "publicIps": '["10.1.1.1"]', "hostedRepo": "Docker-Hosted"},
+                       {"adminPassword"})
+    assert s.hosted.name == "Docker-Hosted"
