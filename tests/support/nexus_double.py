@@ -30,9 +30,12 @@ from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any, Callable, Optional
-from urllib.parse import unquote, urlsplit
+from urllib.parse import parse_qs, unquote, urlsplit
 
 import requests
+
+# Accounts (roles, users, privileges, user logins) live in their own module: see nexus_double_accounts.py.
+from tests.support.nexus_double_accounts import ACCOUNT_ROUTES, ACCOUNT_SPEC_GAPS, AccountsDouble, request_payload
 
 API = "/service/rest"
 VERSION = "3.94.0-12"
@@ -170,7 +173,7 @@ SPEC_GAPS: tuple[SpecGap, ...] = (
     SpecGap("*", r"/v1/system/eula", 404, ("ResponseNotFound",),
             "nexus-api §2.10 (inferred): Pro, and OSS before 3.77, have no EULA endpoint, so GET and POST answer "
             "404 with an empty body; the spec describes the Community Edition"),
-)
+) + tuple(SpecGap(*gap) for gap in ACCOUNT_SPEC_GAPS)
 
 
 class SpecValidator:
@@ -247,7 +250,7 @@ REQUIRED_REPO_FIELDS = {
 }
 
 
-class NexusDouble:
+class NexusDouble(AccountsDouble):
     """The double: state, fault knobs and an HTTP server. Use `with NexusDouble(...) as nexus:` or start/stop."""
 
     def __init__(self, *, password: str = "double-admin-pw", edition: str = "COMMUNITY",
@@ -262,6 +265,8 @@ class NexusDouble:
         self.active_realms: list[str] = ["NexusAuthenticatingRealm"]
         self.anonymous = {"enabled": True, "userId": "anonymous", "realmName": "NexusAuthorizingRealm"}
         self.eula_accepted = False         # a fresh Community Edition install; only COMMUNITY has the endpoint
+        self.query: dict[str, list[str]] = {}   # the query of the request being dispatched (under the lock)
+        self.init_accounts()
         # fault knobs
         self.starting = False              # /v1/status and /v1/status/writable answer 503
         self.read_only = False             # /v1/status/writable answers 503
@@ -332,6 +337,7 @@ class NexusDouble:
 
     # ---- request dispatch ------------------------------------------------------------------------------------
     def handle(self, method: str, path: str, headers: dict, body: bytes) -> Reply:
+        path, _, query = path.partition("?")
         with self.lock:
             self.counts[method] += 1
         time.sleep(self._delay_for(method, path))
@@ -345,12 +351,13 @@ class NexusDouble:
         if path in ("/v1/status", "/v1/status/writable"):
             return self._status(path)
         if not self._authorised(headers.get("Authorization", "")):
-            return Reply(401, headers={"WWW-Authenticate": CHALLENGE})
+            return self.account_refusal(headers.get("Authorization", ""))   # 403 for a local user, else 401
         try:
-            payload = json.loads(body) if body else None
+            payload = request_payload(headers, body)         # JSON, or text/plain for change-password
         except ValueError:
             return message_error(400, "Unable to process input", quoted=False)
         with self.lock:
+            self.query = parse_qs(query)
             for route_method, pattern, action in _ROUTES:
                 match = re.fullmatch(pattern, path)
                 if match and route_method == method:
@@ -449,7 +456,8 @@ class NexusDouble:
     def delete_repository(self, _body: Any, name: str) -> Reply:
         if _lookup(self.repositories, name) is None:
             return empty(404)
-        del self.repositories[name.lower()]
+        removed = self.repositories.pop(name.lower())
+        self.forget_repository_privileges(removed["format"], removed["name"])
         for repo in self.repositories.values():          # removeRepositoryFromAllGroups
             if repo["type"] == "group":
                 members = repo["group"]["memberNames"]
@@ -586,7 +594,7 @@ _ROUTES: tuple[tuple[str, str, Callable[..., Reply]], ...] = (
     ("PUT", r"/v1/security/anonymous", NexusDouble.put_anonymous),
     ("GET", r"/v1/system/eula", NexusDouble.get_eula),
     ("POST", r"/v1/system/eula", NexusDouble.post_eula),
-)
+) + ACCOUNT_ROUTES
 
 
 class _Handler(BaseHTTPRequestHandler):
@@ -601,11 +609,13 @@ class _Handler(BaseHTTPRequestHandler):
     def _serve(self) -> None:
         double = self.double
         body = self.rfile.read(int(self.headers.get("Content-Length") or 0))
-        path = urlsplit(self.path).path
+        url = urlsplit(self.path)
+        path = url.path
         if not path.startswith(API + "/"):
             reply = empty(404)
         else:
-            reply = double.handle(self.command, path.removeprefix(API), dict(self.headers), body)
+            below_api = path.removeprefix(API) + (f"?{url.query}" if url.query else "")
+            reply = double.handle(self.command, below_api, dict(self.headers), body)
         if reply.content_type == "validation":
             accept = self.headers.get("Accept", "")
             reply.content_type = ("application/json" if "application/json" in accept
