@@ -189,13 +189,13 @@ def check_user_id(value: str) -> str:
 
 
 def check_privilege_repository(value: str) -> str:
-    """A repository name that role privileges can name: Nexus builds `nx-repository-view-docker-<name>-<action>`
+    """A repository name that role privileges can name. Nexus builds `nx-repository-view-docker-<name>-<action>`
     from the stored name verbatim and compares privilege ids case-sensitively, while docker repository names are
-    documented lowercase; a name with capitals could give a privilege id Nexus never made."""
+    documented lowercase: a name with capitals could give a privilege id Nexus never made."""
     if value != value.lower():
-        raise ValueError(f"must be lowercase while pushUsers or pullUsers are set: the roles name it in "
-                         f"privileges such as nx-repository-view-docker-{value}-read, which must be exactly "
-                         f"the privilege Nexus creates for the repository")
+        raise ValueError(f"must be lowercase for the push/pull roles: their privileges (e.g. "
+                         f"nx-repository-view-docker-{value}-read) must be exactly the ones Nexus creates for "
+                         f"the repository, and docker repository names are lowercase")
     return value
 
 

@@ -29,6 +29,8 @@ STORED_PROVIDER_PATHS = (
     "components.nexus_config.server_settings.ActiveRealmsProvider",
     "components.nexus_config.server_settings.AnonymousAccessProvider",
     "components.nexus_config.server_settings.CommunityEulaProvider",
+    "components.nexus_config.accounts.RoleProvider",
+    "components.nexus_config.accounts.LocalUserProvider",
 )
 
 
