@@ -10,7 +10,7 @@ from components.clients.docker_trust import ca_path
 from components.config import load_settings
 from components.gateway import NginxGateway, NginxGatewayArgs
 from components.gateway.manifests import GatewaySpec
-from components.nexus_config import DockerRepoSet, DockerRepoSetArgs
+from components.nexus_config import DockerAccounts, DockerAccountsArgs, DockerRepoSet, DockerRepoSetArgs
 from components.nexus_server import NexusServer, NexusServerArgs
 from components.nexus_server.manifests import NexusSpec
 from components.tls import SelfSignedCert, SelfSignedCertArgs
@@ -67,8 +67,9 @@ gateway = NginxGateway("gateway", NginxGatewayArgs(
     registry_host=settings.registry_host,
 ))
 
+nexus_url = settings.nexus_url or gateway.web_url
 repos = DockerRepoSet("docker-repos", DockerRepoSetArgs(
-    nexus_url=settings.nexus_url or gateway.web_url,
+    nexus_url=nexus_url,
     hosted=settings.hosted,
     group=settings.group,
     proxy=settings.proxy,
@@ -77,6 +78,23 @@ repos = DockerRepoSet("docker-repos", DockerRepoSetArgs(
     accept_eula=settings.accept_eula,
     depends_on=[nexus.service, gateway.service],
 ))
+
+# Least-privilege docker users (pushUsers, pullUsers) instead of admin, with generated passwords.
+accounts = None
+if settings.push_users or settings.pull_users:
+    accounts = DockerAccounts("docker-accounts", DockerAccountsArgs(
+        nexus_url=nexus_url,
+        hosted_repo=settings.hosted.name,
+        group_repo=settings.group.name,
+        push_users=settings.push_users,
+        pull_users=settings.pull_users,
+        registry_address=gateway.registry_address,
+        push_address=gateway.push_address,
+        rotation=settings.credentials_rotation,
+        depends_on=list(repos.resources),
+    ))
+pusher = (accounts.first_push_user, accounts.first_push_password) if accounts and accounts.first_push_user \
+    else ("admin", admin_password)
 
 if settings.docker_hosts:
     DockerClientTrust("docker-trust", DockerClientTrustArgs(
@@ -87,12 +105,16 @@ if settings.docker_hosts:
     ))
 
 if settings.smoke:
+    # With accounts, the push and pull users run it: the admin password is then not handed to it at all.
     SmokeCheck("registry-smoke", SmokeCheckArgs(
         registry_address=gateway.registry_address,
         ca_cert_pem=cert.ca_cert_pem,
-        password=admin_password,
+        user=pusher[0],
+        password=pusher[1],
+        pull_user=accounts.first_pull_user if accounts else None,
+        pull_password=accounts.first_pull_password if accounts else None,
         triggers=[gateway.registry_address, cert.ca_cert_pem, repos.repositories],
-        depends_on=list(repos.resources),
+        depends_on=[*repos.resources, *(accounts.resources if accounts else [])],
     ))
 
 registry = gateway.registry_address
@@ -103,7 +125,10 @@ pulumi.export("nexus_url", gateway.web_url)
 pulumi.export("ca_cert_pem", cert.ca_cert_pem)
 pulumi.export("ca_path", registry.apply(ca_path))
 pulumi.export("repositories", repos.repositories)
-pulumi.export("docker_login", registry.apply(lambda a: f"docker login {a} -u admin"))
+pulumi.export("docker_login", pulumi.Output.all(registry, pusher[0]).apply(
+    lambda v: f"docker login {v[0]} -u {v[1]}"))
+if accounts:
+    pulumi.export("docker_credentials", accounts.credentials)
 pulumi.export("docker_pull_example", registry.apply(lambda a: f"docker pull {a}/library/busybox:latest"))
 pulumi.export("docker_push_example", registry.apply(
     lambda a: f"docker tag busybox:latest {a}/team/busybox:1 && docker push {a}/team/busybox:1"))

@@ -156,3 +156,31 @@ def user_outs(body: Mapping[str, Any]) -> dict:
 def find_user(users: Sequence[Mapping[str, Any]], name: str) -> Mapping[str, Any] | None:
     """The user `name` from a `GET /v1/security/users?userId=` answer (a case-insensitive prefix search)."""
     return next((u for u in users if u.get("userId") == name), None)
+
+
+# ---- the stack's accounts -------------------------------------------------------------------------------------
+
+PUSH, PULL = "push", "pull"
+ROLE_IDS = {PUSH: "nexus-registry-docker-push", PULL: "nexus-registry-docker-pull"}
+# Push users get the pull role too: a pusher pulls its base images, and containerd's pre-push HEAD of the
+# manifest goes to the group (the gateway sends every manifest HEAD there), where 403 would fail the push.
+ACCESS_ROLES = {PUSH: (PUSH, PULL), PULL: (PULL,)}
+
+
+def role_privileges(access: str, hosted: str, group: str) -> list[str]:
+    """push: the hosted repository's browse/read/add/edit; pull: the group's browse/read."""
+    return repository_view_privileges(hosted, PUSH_ACTIONS) if access == PUSH else \
+        repository_view_privileges(group, PULL_ACTIONS)
+
+
+def plan_users(push_users: Sequence[str], pull_users: Sequence[str]) -> list[tuple[str, str]]:
+    """(user id, access) for every user, push users first, in the order the stack lists them."""
+    return [(u, PUSH) for u in push_users] + [(u, PULL) for u in pull_users]
+
+
+def docker_credential(registry: str, user: str, access: str, password: str, push_registry: str | None = None) -> dict:
+    """One entry of the `docker_credentials` stack output."""
+    entry = {"access": access, "login": f"docker login {registry} -u {user} --password-stdin", "password": password}
+    if push_registry and access == PUSH:
+        entry["push_login"] = f"docker login {push_registry} -u {user} --password-stdin"
+    return entry

@@ -14,7 +14,7 @@ from tests.support.stack import run_program, unwrap
 
 DYN = "pulumi-python:dynamic/nexus:"
 ORDER = ["CommunityEula", "BlobStore", "DockerHostedRepository", "DockerProxyRepository",
-         "DockerGroupRepository", "ActiveRealms", "AnonymousAccess"]
+         "DockerGroupRepository", "ActiveRealms", "AnonymousAccess", "Role", "LocalUser"]
 
 
 def _stack_resources(stack: str, overrides: dict) -> list[tuple[object, dict]]:
@@ -30,7 +30,10 @@ def _stack_resources(stack: str, overrides: dict) -> list[tuple[object, dict]]:
     return out
 
 
-@pytest.mark.parametrize("stack,overrides", [("dev", {"acceptEula": True}),
+DEV_ACCOUNTS = {"acceptEula": True, "pushUsers": ["ci"], "pullUsers": ["node"]}
+
+
+@pytest.mark.parametrize("stack,overrides", [("dev", DEV_ACCOUNTS),
                                              ("prod", {"acceptEula": True, "sharedBlobStore": True})])
 def test_stack_resources_configure_nexus_and_converge(nexus, stack, overrides):
     applied = []
@@ -53,9 +56,14 @@ def test_stack_resources_configure_nexus_and_converge(nexus, stack, overrides):
                                                                           "docker-proxy"}
     assert {r["storage"]["blobStoreName"] for r in (hosted, group, proxy)} == expected_stores
 
-    writes = nexus.writes
+    users = {id_: outs["password"] for _, id_, _, outs in applied if "password" in outs}
+    assert set(users) == ({"ci", "node"} if stack == "dev" else set())
+    for user, password in users.items():         # each logs in with its generated password
+        assert nexus.login_status(user, password) == 403
+
+    writes = nexus.writes()
     for provider, id_, inputs, outs in applied:     # `pulumi refresh` + `pulumi up` with nothing changed
         read = provider.read(id_, outs)
         assert read.id == id_
         assert provider.diff(id_, read.outs, inputs).changes is False
-    assert nexus.writes == writes, "an unchanged stack must not write to Nexus"
+    assert nexus.writes() == writes, "an unchanged stack must not write to Nexus"
