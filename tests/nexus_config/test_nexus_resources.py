@@ -17,6 +17,7 @@ from pulumi.dynamic import ResourceProvider
 from pulumi.dynamic.dynamic import serialize_provider
 from pulumi.runtime.rpc import UNKNOWN
 
+from components.nexus_config import accounts
 from components.nexus_config import repositories as repos
 from components.nexus_config import server_settings as settings_res
 from components.nexus_config.client import NexusApiError, NexusAuthError, NexusEditionError, NexusError, NexusUnavailableError
@@ -37,7 +38,8 @@ def make_hosted(double: NexusDouble, name: str = "docker-hosted", **news: Any) -
 RESOURCES = {repos.BlobStore: repos.BlobStoreProvider, repos.DockerHostedRepository: repos.DockerHostedRepositoryProvider,
              repos.DockerProxyRepository: repos.DockerProxyRepositoryProvider,
              repos.DockerGroupRepository: repos.DockerGroupRepositoryProvider, settings_res.ActiveRealms: settings_res.ActiveRealmsProvider,
-             settings_res.AnonymousAccess: settings_res.AnonymousAccessProvider, settings_res.CommunityEula: settings_res.CommunityEulaProvider}
+             settings_res.AnonymousAccess: settings_res.AnonymousAccessProvider, settings_res.CommunityEula: settings_res.CommunityEulaProvider,
+             accounts.Role: accounts.RoleProvider, accounts.LocalUser: accounts.LocalUserProvider}
 
 
 @pytest.mark.parametrize("resource, provider", RESOURCES.items(), ids=lambda c: getattr(c, "__name__", ""))

@@ -3,6 +3,8 @@ config asks for, passwords only as secret outputs, the `docker_credentials` outp
 the push and pull users without the admin password."""
 from __future__ import annotations
 
+import base64
+
 import pytest
 
 from components.clients.smoke_check import smoke_script
@@ -86,3 +88,9 @@ def test_smoke_check_with_pull_users_only_pushes_as_admin():
     assert plain["create"] == smoke_script("127.0.0.1:30443", "admin", pull_user="cluster")
     assert plain["environment"]["NEXUS_REGISTRY_PASSWORD"] == TEST_PASSWORD
     assert run.outputs["docker_login"] == "docker login 127.0.0.1:30443 -u admin"
+
+
+def test_account_providers_pickle_by_reference_without_credentials(accounts_run):
+    for r in accounts_run.of_type(f"{DYN}Role") + accounts_run.of_type(f"{DYN}LocalUser"):
+        pickled = base64.b64decode(unwrap(r.inputs["__provider"]))
+        assert b"components.nexus_config.accounts" in pickled and TEST_PASSWORD.encode() not in pickled
