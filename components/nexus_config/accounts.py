@@ -59,7 +59,7 @@ class RoleProvider(NamedObjectProvider):
             raise NexusError(f"Nexus did not keep privileges {missing} in role {id_!r}: they do not exist. A "
                              f"repository-view privilege exists only while its repository does, under the exact "
                              f"(case-sensitive) repository name")
-        return UpdateResult(result.outs)
+        return result
 
 
 class LocalUserProvider(NamedObjectProvider):
