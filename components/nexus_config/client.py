@@ -1,4 +1,4 @@
-"""A small Nexus Repository 3 REST client: retries, readable errors, readiness wait, edition detection.
+"""A small Nexus Repository 3 REST client: retries, readable errors, readiness wait, read-only mode, edition.
 
 The client is built inside each provider method and opens a new `requests.Session` per request, so nothing
 live (sessions, sockets, credentials) is ever kept on a provider object that Pulumi pickles.
@@ -16,13 +16,17 @@ from typing import Any, Callable, Optional
 import requests
 from urllib3.exceptions import ConnectTimeoutError, NewConnectionError
 
+from components.nexus_config.edition import (PRO, SYSTEM_INFORMATION_PATH, UNKNOWN, ServerInfo,
+                                      edition_from_system_information, unknown_edition)
+from components.nexus_config.read_only import READ_ONLY_PATH, ReadOnlyState, is_frozen_answer, read_only_message
+
 API_BASE = "/service/rest"
 ADMIN_USER = "admin"
 PASSWORD_KEY = "adminPassword"              # stack config key read by the providers' configure()
 URL_KEY = "nexusUrl"                        # stack config key the program derives nexus_url from
 EULA_KEY = "acceptEula"                     # stack config key the program passes as CommunityEula's `accepted`
-RETRY_STATUSES = frozenset({502, 503, 504})  # gateway / "Nexus is starting"; never 4xx
-_SERVER_HEADER = re.compile(r"Nexus/(?P<version>\S+)\s+\((?P<edition>[A-Z]+)\)")
+RETRY_STATUSES = frozenset({502, 503, 504})  # gateway / "Nexus is starting" (not read-only mode); never 4xx
+_VALIDATION_ERROR_XO = re.compile(r"^ValidationErrorXO\{id='(?P<id>[^']*)', message='(?P<message>.*)'\}$", re.DOTALL)
 
 log = logging.getLogger(__name__)
 
@@ -40,17 +44,6 @@ class ClientSettings:
 
     def delay(self, attempt: int) -> float:
         return min(self.backoff * 2 ** (attempt - 1), self.max_backoff)
-
-
-@dataclass(frozen=True)
-class ServerInfo:
-    version: str
-    edition: str                     # COMMUNITY, PRO, or OSS on older servers
-
-    @classmethod
-    def parse(cls, header: Optional[str]) -> Optional["ServerInfo"]:
-        match = _SERVER_HEADER.search(header or "")
-        return cls(match["version"], match["edition"]) if match else None
 
 
 # --------------------------------------------------------------------------------------------------------------
@@ -105,7 +98,15 @@ class NexusConflictError(NexusError):
 
 
 class NexusEditionError(NexusError):
-    """A Pro-only feature was requested from a Community/OSS server."""
+    """A Pro-only feature was requested from a server that is not Pro, or the edition decides and is unknown."""
+
+
+class NexusReadOnlyError(NexusError):
+    """Nexus is frozen (read-only mode): it refuses every write until it is released. Never retried."""
+
+    def __init__(self, message: str, state: Optional[ReadOnlyState]):
+        super().__init__(message)
+        self.state = state
 
 
 def error_messages(body: bytes, content_type: str) -> list[str]:
@@ -114,7 +115,9 @@ def error_messages(body: bytes, content_type: str) -> list[str]:
     if not text:
         return []
     if "json" not in content_type.lower():
-        return [text]
+        # A WebApplicationMessageException with a text entity shows as the ValidationErrorXO's toString().
+        match = _VALIDATION_ERROR_XO.match(text)
+        return [_message_text(match.groupdict())] if match else [text]
     try:
         data = json.loads(text)
     except ValueError:
@@ -132,12 +135,13 @@ def _message_text(item: Any) -> str:
 
 
 def _unquote(text: str) -> str:
-    # WebApplicationMessageException bodies carry a JSON-quoted string inside the JSON string.
+    # WebApplicationMessageException bodies carry a quoted string inside the JSON string; most call sites just put
+    # double quotes around the text (no escaping inside, and several messages may be joined by newlines).
     if len(text) >= 2 and text[0] == text[-1] == '"':
         try:
             return str(json.loads(text))
         except ValueError:
-            pass
+            return text[1:-1]
     return text
 
 
@@ -161,7 +165,9 @@ class NexusClient:
         self._auth = (user, password)
         self.settings = settings
         self._progress = progress or log.info
-        self.server: Optional[ServerInfo] = None      # from the Server header of the last answer
+        self.server: Optional[ServerInfo] = None      # from the Server header of the last answer that had one
+        self._answered = False                         # whether any answer came back yet
+        self._edition: Optional[ServerInfo] = None     # settled by edition()
 
     def __repr__(self) -> str:                         # never shows the credentials
         return f"NexusClient({self.base_url!r})"
@@ -206,6 +212,8 @@ class NexusClient:
                 last_problem = _describe(exc)
                 uncertain = uncertain or _may_have_arrived(exc)
             else:
+                if is_frozen_answer(response.status_code, response.content):
+                    raise self._read_only_error(f"{method} {API_BASE}{path} was refused")
                 if response.status_code not in RETRY_STATUSES:
                     return self._checked(response, method, path, missing_ok, uncertain)
                 last_problem = f"HTTP {response.status_code}"
@@ -229,6 +237,7 @@ class NexusClient:
                                        auth=self._auth if auth else None, timeout=self.settings.timeout,
                                        headers=headers, allow_redirects=False)
         self.server = ServerInfo.parse(response.headers.get("Server")) or self.server
+        self._answered = True
         return response
 
     def _checked(self, response: requests.Response, method: str, path: str, missing_ok: bool,
@@ -245,9 +254,10 @@ class NexusClient:
     def _where(self, path: str) -> str:
         return self.base_url + API_BASE + path
 
-    # ---- readiness and edition -------------------------------------------------------------------------------
+    # ---- readiness, read-only mode and edition ---------------------------------------------------------------
     def wait_until_ready(self) -> ServerInfo | None:
-        """Block until /v1/status and then /v1/status/writable answer 200, or raise at the deadline."""
+        """Block until /v1/status and then /v1/status/writable answer 200, or raise at the deadline. A Nexus that is
+        readable but frozen (read-only mode) raises NexusReadOnlyError at once: waiting would not end it."""
         deadline = time.monotonic() + self.settings.ready_timeout
         started = time.monotonic()
         for path in ("/v1/status", "/v1/status/writable"):
@@ -255,6 +265,10 @@ class NexusClient:
                 problem = self._probe(path)
                 if problem is None:
                     break
+                if path.endswith("/writable"):
+                    state = self.read_only_state()
+                    if state is not None and state.frozen:
+                        raise self._read_only_error(f"GET {API_BASE}{path} answered {problem}", state)
                 waited = time.monotonic() - started
                 if time.monotonic() + self.settings.ready_interval > deadline:
                     raise NexusUnavailableError(
@@ -273,14 +287,49 @@ class NexusClient:
             return _describe(exc)
         return None if response.status_code == 200 else f"HTTP {response.status_code}"
 
+    def read_only_state(self) -> Optional[ReadOnlyState]:
+        """GET /v1/read-only, once and without retries; None when Nexus does not answer it usefully."""
+        try:
+            response = self._send("GET", READ_ONLY_PATH, None, auth=True)
+            return ReadOnlyState.parse(response.json()) if response.status_code == 200 else None
+        except (requests.exceptions.RequestException, ValueError):
+            return None
+
+    def _read_only_error(self, what: str, state: Optional[ReadOnlyState] = None) -> NexusReadOnlyError:
+        state = state or self.read_only_state()
+        return NexusReadOnlyError(f"{what}: {read_only_message(self.base_url, state)}", state)
+
+    def edition(self) -> ServerInfo:
+        """The edition: from the Server header when it names a released one, else from GET
+        /beta/system/information, else UNKNOWN with the reason (see edition.py). Settled once."""
+        if self._edition is None:
+            if not self._answered:
+                self.request("GET", "/v1/status", auth=False)
+            header = self.server
+            self._edition = header if header is not None and header.trusted else self._reported_edition(header)
+        return self._edition
+
+    def _reported_edition(self, header: Optional[ServerInfo]) -> ServerInfo:
+        try:
+            found = edition_from_system_information(self.get(SYSTEM_INFORMATION_PATH))
+        except NexusAuthError:
+            raise
+        except NexusApiError as err:
+            return unknown_edition(header, f"answered HTTP {err.status}")
+        return found or unknown_edition(header, "names none")
+
     def require_pro(self, feature: str) -> None:
-        """Refuse a Pro-only feature before sending it to a Community/OSS server."""
-        if self.server is None:
-            self.wait_until_ready()
-        if self.server is None or self.server.edition != "PRO":
-            found = f"{self.server.version} ({self.server.edition})" if self.server else "an unidentified server"
-            raise NexusEditionError(f"{feature} needs Nexus Repository Pro; {self.base_url} runs {found}. "
-                                    f"Remove it or use a Pro server")
+        """Refuse a Pro-only feature before sending it to a server that is not Pro. When the edition cannot be told,
+        send it anyway (Nexus refuses it unless it is Pro): a Pro server is never refused for a missing header."""
+        info = self.edition()
+        if info.edition == PRO:
+            return
+        if info.edition == UNKNOWN:
+            self._progress(f"{feature}: Nexus at {self.base_url} runs {info.describe()}; sending it anyway, Nexus "
+                           f"refuses it unless it is Pro")
+            return
+        raise NexusEditionError(f"{feature} needs Nexus Repository Pro; {self.base_url} runs {info.describe()}. "
+                                f"Remove it or use a Pro server")
 
 
 def _may_have_arrived(exc: requests.exceptions.RequestException) -> bool:

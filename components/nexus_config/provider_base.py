@@ -6,6 +6,9 @@ reference (`components.nexus_config.<module>.<Name>Provider`; the stored paths a
 tests/contract/test_provider_paths.py) into each resource's `__provider` input and re-imported by the dynamic
 provider process, which then calls `configure()` with the stack config.
 
+Read-only mode: a frozen Nexus is recognised at once, before any write (`wait_until_ready`) and from a write's 503,
+and reported with how to leave it (read_only.py); it is never retried as if Nexus were starting.
+
 Credentials: user `admin`, password from the stack config key `adminPassword` (read in `configure()` only).
 The password lives on the configured provider instance, is dropped when the provider is pickled
 (`__getstate__`), and is never an input, an output, a log line or part of an error message.
@@ -70,7 +73,8 @@ class NexusProvider(ResourceProvider):
                           delete_before_replace=True if replaces else None)
 
     def _inputs(self, props: Mapping[str, Any]) -> dict:
-        return {f.key: props.get(f.key) for f in self.fields}
+        # What create/update build requests from: numbers crossed the RPC boundary as doubles since check().
+        return {field.key: f.from_wire(props.get(field.key)) for field in self.fields}
 
     def _client(self, props: Mapping[str, Any]) -> NexusClient:
         try:

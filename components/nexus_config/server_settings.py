@@ -12,10 +12,13 @@ Singletons:
   when, and only when, its input `accepted` is true: it sends back the disclaimer exactly as Nexus returned it.
   With `accepted` false on a Community server whose EULA is not accepted yet, create/update fail with the start
   of the disclaimer and the `acceptEula` stack key to set; nothing is ever accepted on the operator's behalf.
-  An acceptance found in place (e.g. made in the UI) satisfies either value. A server without the EULA endpoint
-  (404: Pro, or OSS before 3.77; inferred, not seen on a live server) has nothing to accept: `required` is false.
-  A destroy does nothing: an acceptance is never revoked (3.77's API would store `accepted: false`, but that would
-  stop a Nexus that outlives the stack from serving its repositories; the operator agreed, so it stays agreed).
+  An acceptance found in place (e.g. made in the UI) satisfies either value. Whether there is anything to accept
+  is decided from the edition (server_settings_payloads.community_eula_applies): Pro (whose endpoint answers
+  too), OSS and builds from source have nothing to accept (`required` false) and are never sent an acceptance;
+  a 404 (older servers, a route a proxy strips) means the same. When the edition cannot be told and Nexus
+  reports the EULA as not accepted, create/update fail with a message saying so, sending nothing.
+  A destroy does nothing: an acceptance is never revoked (3.77's API would store `accepted: false`, and 3.78+
+  refuses it; a Nexus that outlives the stack must keep serving its repositories).
 """
 from __future__ import annotations
 
@@ -26,13 +29,12 @@ from pulumi.dynamic import CreateResult, DiffResult, ReadResult, UpdateResult
 
 from components.nexus_config import fields as f
 from components.nexus_config import server_settings_payloads as sp
-from components.nexus_config.client import EULA_KEY, NexusError
+from components.nexus_config.client import NexusClient, NexusEditionError, NexusError
 from components.nexus_config.provider_base import NexusProvider, NexusResource
 
 REALMS_PATH = "/v1/security/realms/active"
 ANONYMOUS_PATH = "/v1/security/anonymous"
 EULA_PATH = "/v1/system/eula"
-EULA_QUOTE_CHARS = 300                  # how much of the disclaimer a refusal quotes
 
 
 class ActiveRealmsProvider(NexusProvider):
@@ -123,20 +125,29 @@ class CommunityEulaProvider(NexusProvider):
 
     def read(self, id_: str, props: dict) -> ReadResult:
         client = self._client(props)
-        # No EULA endpoint (404): the id stays, `required` is False and `accepted` None, which no diff acts on.
-        outs = {"nexus_url": client.base_url, **sp.eula_outs(client.get(EULA_PATH, missing_ok=True))}
+        # Nothing to accept (not Community, or a 404): the id stays, `required` is False and `accepted` None, which
+        # no diff acts on. An unknown edition reports what the endpoint says; an update then explains.
+        outs = {"nexus_url": client.base_url, **sp.eula_outs(self._status(client))}
         return ReadResult(id_, outs, f.inputs_from_outs(self.fields, outs))
 
     def delete(self, _id: str, _props: dict) -> None:
         """Nothing to do: an acceptance is never revoked (see the module docstring)."""
 
+    @staticmethod
+    def _status(client: NexusClient) -> Optional[dict]:
+        """Nexus' EULA status, or None when its edition has nothing to accept or it has no EULA endpoint."""
+        body = client.get(EULA_PATH, missing_ok=True)   # a read: its Server header usually settles the edition
+        return None if sp.community_eula_applies(client.edition().edition) is False else body   # e.g. Pro answers
+
     def _apply(self, inputs: dict) -> dict:
         client = self._client(inputs)
         client.wait_until_ready()
-        body = client.get(EULA_PATH, missing_ok=True)
+        body = self._status(client)
         if body is not None and not body.get("accepted"):
+            if sp.community_eula_applies(client.edition().edition) is None:
+                raise NexusEditionError(sp.eula_edition_unknown(client.base_url, client.edition()))
             if not inputs["accepted"]:
-                raise NexusError(_eula_refusal(client.base_url, body.get("disclaimer") or ""))
+                raise NexusError(sp.eula_refusal(client.base_url, body.get("disclaimer") or ""))
             client.post(EULA_PATH, sp.eula_request(body))
             body = client.get(EULA_PATH)
             if not body.get("accepted"):
@@ -144,13 +155,6 @@ class CommunityEulaProvider(NexusProvider):
                                  f"still reports it as not accepted; accept it in the Nexus UI")
         return {"nexus_url": client.base_url, **sp.eula_outs(body)}
 
-
-def _eula_refusal(url: str, disclaimer: str) -> str:
-    quoted = disclaimer[:EULA_QUOTE_CHARS] + ("…" if len(disclaimer) > EULA_QUOTE_CHARS else "")
-    return (f"Nexus at {url} is the Community Edition, which serves no repositories until its end user license "
-            f"agreement (EULA) is accepted, and it is not accepted yet. Nexus says: \"{quoted}\". Read the EULA "
-            f"in the Nexus UI (signed in as admin); to accept it through this stack, run "
-            f"`pulumi config set {EULA_KEY} true` and `pulumi up` again. Nothing was accepted on your behalf")
 
 
 class ActiveRealms(NexusResource, module="nexus", name="ActiveRealms"):
@@ -175,8 +179,9 @@ class AnonymousAccess(NexusResource, module="nexus", name="AnonymousAccess"):
 
 class CommunityEula(NexusResource, module="nexus", name="CommunityEula"):
     """The Community Edition EULA (Nexus 3.77+). Inputs: nexus_url, accepted (False: never accept, fail while
-    Nexus needs it). Outs add `accepted` (Nexus' state; None where there is no EULA), `required` (False on Pro or
-    OSS: no EULA endpoint) and `disclaimer_sha256` (a digest of Nexus' disclaimer text). A destroy does nothing."""
+    Nexus needs it). Outs add `accepted` (Nexus' state; None where there is nothing to accept), `required` (False
+    on Pro, OSS and source builds, or without the endpoint) and `disclaimer_sha256` (a digest of Nexus' disclaimer
+    text). A destroy does nothing."""
     _provider = CommunityEulaProvider
     _outputs = ("required", "disclaimer_sha256")
     accepted: pulumi.Output[Optional[bool]]

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from components.config import SettingsError, parse_settings
-from tests.support.stack import TEST_PASSWORD, run_program
+from tests.support.stack import TEST_PASSWORD, run_program, stack_config
 
 # (id, stack overrides, secret overrides, the key the error must name, a fragment of the reason)
 RULES = [
@@ -60,6 +60,12 @@ RULES = [
     ("rotation-empty", {"credentialsRotation": ""}, {}, "credentialsRotation", "non-empty"),
     ("rotation-spaces", {"credentialsRotation": " 2 "}, {}, "credentialsRotation", "spaces"),
     ("privilege-repo-case", {"pullUsers": ["node"], "groupRepo": "Docker-Group"}, {}, "groupRepo", "lowercase"),
+    ("pull-namespace-dns-label", {"pullSecretNamespaces": ["team-a", "Team_B"]}, {}, "pullSecretNamespaces",
+     "DNS-1123 label"),
+    ("pull-namespace-twice", {"pullSecretNamespaces": ["team-a", "nexus", "team-a"]}, {}, "pullSecretNamespaces",
+     "listed twice"),
+    ("pull-secret-name", {"pullSecretName": "Registry_Pull"}, {}, "pullSecretName", "DNS-1123 subdomain"),
+    ("pull-secret-name-empty", {"pullSecretName": ""}, {}, "pullSecretName", "DNS-1123 subdomain"),
 ]
 
 
@@ -126,3 +132,25 @@ def test_capitalised_repositories_are_fine_without_accounts():
     s = parse_settings({"adminPassword": TEST_PASSWORD, "publicIps": '["10.1.1.1"]', "hostedRepo": "Docker-Hosted"},
                        {"adminPassword"})
     assert s.hosted.name == "Docker-Hosted"
+
+
+def test_trust_on_nodes_must_be_a_boolean():
+    """The CLI refuses a non-boolean for a boolean key before the program runs; the parser names it too."""
+    with pytest.raises(TypeError, match="trustOnNodes"):
+        stack_config("dev", {"trustOnNodes": "yes"})
+    with pytest.raises(SettingsError) as caught:
+        parse_settings({"adminPassword": TEST_PASSWORD, "publicIps": '["10.0.0.1"]', "trustOnNodes": "yes"},
+                       {"adminPassword"})
+    assert caught.value.keys == ["trustOnNodes"]
+    assert "nexus-registry:trustOnNodes = 'yes': must be true or false" in str(caught.value)
+
+
+def test_cluster_pull_keys_parse():
+    s = parse_settings({"adminPassword": TEST_PASSWORD, "publicIps": '["10.1.1.1"]',
+                        "pullSecretNamespaces": '["team-a", "nexus"]', "pullSecretName": "nexus.pull",
+                        "trustOnNodes": "true"}, {"adminPassword"})
+    assert s.pull_secret_namespaces == ("team-a", "nexus")
+    assert (s.pull_secret_name, s.trust_on_nodes) == ("nexus.pull", True)
+    defaults = parse_settings({"adminPassword": TEST_PASSWORD, "publicIps": '["10.1.1.1"]'}, {"adminPassword"})
+    assert (defaults.pull_secret_namespaces, defaults.pull_secret_name, defaults.trust_on_nodes) == \
+        ((), "registry-pull", False)

@@ -6,18 +6,12 @@ import threading
 
 import pytest
 
-from components.nexus_config.client import (ClientSettings, NexusApiError, NexusAuthError, NexusClient, NexusEditionError,
+from components.nexus_config.client import (NexusApiError, NexusAuthError, NexusClient, NexusEditionError,
                                   NexusForbiddenError, NexusUnavailableError, ServerInfo, error_messages)
-from tests.support.nexus_fixtures import FAST
-from tests.support.nexus_double import NexusDouble, empty, message_error, validation_errors
+from tests.support.nexus_fixtures import FAST, client_for
+from tests.support.nexus_double import empty, message_error, validation_errors
 
 REALMS = "/v1/security/realms/active"
-
-
-def client_for(double: NexusDouble, settings: ClientSettings = FAST, password: str | None = None):
-    progress: list[str] = []
-    client = NexusClient(double.url, password or double.password, settings, progress=progress.append)
-    return client, progress
 
 
 def later(seconds: float, action) -> threading.Timer:
@@ -39,8 +33,14 @@ def later(seconds: float, action) -> threading.Timer:
     (b'"Repository not found"', "application/json", ["Repository not found"]),          # before 3.52
     (b'[{"id":"name","message":"Renaming a repository is not supported"}]',
      "application/vnd.siesta-validation-errors-v1+json", ["name: Renaming a repository is not supported"]),
-    (b"ValidationErrorXO{id='*', message='Unknown realmIds: [Foo]'}", "text/plain",
-     ["ValidationErrorXO{id='*', message='Unknown realmIds: [Foo]'}"]),
+    (b"ValidationErrorXO{id='*', message='\"Unknown realmIds: [Foo, Bar]\"'}", "text/plain",   # RealmApiResource
+     ["Unknown realmIds: [Foo, Bar]"]),
+    (b'{"id":"*","message":"\\"first line\\nsecond line\\""}', "application/json",   # a StringJoiner's "\n"
+     ["first line\nsecond line"]),
+    (b'{"id":"*","message":"\\"You cannot change a repository\xe2\x80\x99s blob store through the API\\""}',
+     "application/json", ["You cannot change a repository\u2019s blob store through the API"]),
+    (b"Nexus Repository Manager is in read-only mode: (ID 6d1e)", "text/plain",
+     ["Nexus Repository Manager is in read-only mode: (ID 6d1e)"]),
     (b"", "", []),
 ])
 def test_error_messages_reads_every_nexus_error_shape(body, content_type, expected):
@@ -153,9 +153,9 @@ def test_wait_until_ready_polls_status_then_writable_and_logs_progress(nexus):
 
 
 def test_wait_until_ready_gives_up_at_the_deadline_naming_the_probe(nexus):
-    nexus.read_only = True
+    nexus.starting = True
     client, _ = client_for(nexus, dataclasses.replace(FAST, ready_timeout=0.2))
-    with pytest.raises(NexusUnavailableError, match=r"not ready after \d+s \(GET /service/rest/v1/status/writable"):
+    with pytest.raises(NexusUnavailableError, match=r"not ready after \d+s \(GET /service/rest/v1/status: HTTP 503"):
         client.wait_until_ready()
 
 

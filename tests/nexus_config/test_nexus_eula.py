@@ -10,7 +10,7 @@ import hashlib
 import pytest
 
 from components.nexus_config import server_settings as settings_res
-from components.nexus_config.client import NexusApiError, NexusError
+from components.nexus_config.client import NexusApiError, NexusEditionError, NexusError
 from tests.support.nexus_fixtures import checked, create, provider_for
 from tests.support.nexus_double import EULA_DISCLAIMER, NexusDouble, json_reply
 
@@ -61,16 +61,43 @@ def test_an_acceptance_already_in_place_satisfies_accepted_false(nexus):
     assert nexus.writes() == 0 and nexus.eula_accepted is True
 
 
-def test_a_server_without_the_eula_endpoint_needs_nothing(nexus):
-    nexus.edition = "PRO"                                          # the double answers 404, as Pro is inferred to
+NOTHING_TO_ACCEPT = {       # 404: no endpoint; Pro's answers 200 {accepted: false} (nexus-api §9) but Pro has no EULA
+    "before-3.77": {"edition": "OSS"}, "stripped-route": {"eula_route": False}, "pro": {"edition": "PRO"},
+    "pro-without-header": {"edition": "PRO", "server_header": False}, "source-build": {"edition": "CORE"}}
+
+
+@pytest.mark.parametrize("setting", NOTHING_TO_ACCEPT.values(), ids=NOTHING_TO_ACCEPT.keys())
+def test_nothing_to_accept_is_never_sent_an_acceptance(nexus, setting):
+    for knob, value in setting.items():
+        setattr(nexus, knob, value)
     provider = eula_provider(nexus)
     for wanted in (True, False):
         inputs, outs = create(provider, nexus, accepted=wanted)
         assert (outs["required"], outs["accepted"], outs["disclaimer_sha256"]) == (False, None, None)
         read = provider.read(EULA_ID, outs)
         assert read.id == EULA_ID and read.inputs == {**inputs, "accepted": None}   # the id stays: nothing to accept
-        assert provider.diff(EULA_ID, read.outs, inputs).changes is False
-    assert nexus.writes() == 0
+        assert provider.diff(EULA_ID, read.outs, checked(provider, nexus, accepted=True)).changes is False
+    assert nexus.writes() == 0 and nexus.eula_accepted is False
+
+
+def test_an_unknown_edition_is_not_sent_an_acceptance_and_says_why(nexus):
+    nexus.server_header, nexus.system_information = False, False         # it could be Pro
+    provider = eula_provider(nexus)
+    with pytest.raises(NexusEditionError) as info:
+        create(provider, nexus, accepted=True)
+    message = str(info.value)
+    assert "cannot tell which edition" in message and "it sends no Server header" in message
+    assert "Pro reports the same and has nothing to accept, so nothing was sent" in message
+    assert "nexus.header.server=true" in message and "accept the EULA in the Nexus UI" in message
+    assert nexus.writes() == 0 and nexus.eula_accepted is False
+    nexus.eula_accepted = True                                           # accepted in the UI: settled
+    assert create(provider, nexus, accepted=True)[1]["accepted"] is True and nexus.writes() == 0
+
+
+def test_community_without_the_server_header_is_found_and_accepted(nexus):
+    nexus.server_header = False
+    _, outs = create(eula_provider(nexus), nexus, accepted=True)
+    assert outs["accepted"] is True and nexus.eula_accepted is True and nexus.counts["POST"] == 1
 
 
 def test_a_reset_eula_is_drift_that_the_next_update_accepts_again(nexus):

@@ -1,5 +1,5 @@
-"""The Nexus double's accounts: roles, local users, repository-view privileges and logins as local users
-(a mixin of `NexusDouble`, kept in its own module so the double's other parts merge independently).
+"""The Nexus double's accounts: roles, local users, repository-view privileges and logins as local users (mixed
+into `tests.support.nexus_double.NexusDouble`, beside the storage and system parts).
 
 Behaviours, with their sources (nexus-public RoleApiResource / UserApiResource / ApiCreateUser; [obs] = seen on
 a live 3.76.1 server by a third party, shared/docs/nexus-api.md §1 for the error shapes):
@@ -27,15 +27,19 @@ from typing import Any, Optional
 
 import requests
 
+from tests.support.nexus_double_replies import (Reply, empty, json_reply, message_error, unexpected_error,
+                                                validation_errors)
+from tests.support.nexus_double_storage import NAME_RE, lookup
+
 ACCOUNT_VIEW_ACTIONS = ("*", "browse", "read", "edit", "add", "delete")
 BUILTIN_PRIVILEGES = frozenset({"nx-all", "nx-repository-view-*-*-*", "nx-repository-view-*-*-browse",
                                 "nx-repository-view-*-*-read", "nx-repository-view-*-*-add",
                                 "nx-repository-view-*-*-edit", "nx-repository-view-*-*-delete"})
 USER_STATUSES = ("active", "locked", "disabled", "changepassword")
 LOGIN_STATUSES = ("active", "changepassword")
-NAME_RE = re.compile(r"^[a-zA-Z0-9\-]{1}[a-zA-Z0-9_\-\.]*$")
 NAME_MESSAGE = ("Only letters, digits, underscores(_), hyphens(-), and dots(.) are allowed and may not start "
                 "with underscore or dot.")
+CHALLENGE = 'BASIC realm="Sonatype Nexus Repository Manager"'     # NexusBasicHttpAuthenticationFilter
 EMAIL_RE = re.compile(r"^[^@\s]+@[^@\s]+$")
 
 
@@ -47,18 +51,21 @@ def request_payload(headers: dict, body: bytes) -> Any:
     """The request body: TextBody for text/plain, else decoded JSON (None when empty; ValueError when malformed)."""
     content_type = next((v for k, v in headers.items() if k.lower() == "content-type"), "")
     if content_type.lower().startswith("text/plain"):
-        return TextBody(body.decode("utf-8"))
+        return TextBody(body.decode("utf-8", "replace"))
     return json.loads(body) if body else None
 
 
-class AccountsDouble:
-    """Roles and local users of the default source. Needs the host's `password`, `repositories`, `query`."""
+class AccountsEndpoints:
+    """Mixed into NexusDouble: roles and local users of the default source. Uses the host's `password` (admin's),
+    `repositories`, `query` (of the request being dispatched), `url` and `check_writable()`."""
 
     password: str
     repositories: dict
     query: dict
+    url: str
 
-    def init_accounts(self) -> None:
+    def __init__(self) -> None:
+        super().__init__()
         # A fresh install: nx-admin and nx-anonymous, the users admin (password: the double's) and anonymous.
         self.roles: dict[str, dict] = {
             "nx-admin": _role_record({"id": "nx-admin", "name": "nx-admin", "description": "Administrator Role",
@@ -81,21 +88,22 @@ class AccountsDouble:
             ids.update(f"nx-repository-view-{repo['format']}-{repo['name']}-{a}" for a in ACCOUNT_VIEW_ACTIONS)
         return ids
 
-    def user_password(self, user_id: str) -> Optional[str]:
-        return self.password if user_id == "admin" else self.users[user_id].get("password")
-
-    def forget_repository_privileges(self, format_: str, name: str) -> None:
-        """Deleting a repository strips its privileges from every role."""
-        gone = {f"nx-repository-view-{format_}-{name}-{a}" for a in ACCOUNT_VIEW_ACTIONS}
-        for role in self.roles.values():
-            role["privileges"] = [p for p in role["privileges"] if p not in gone]
+    def delete_repository(self, body: Any, name: str) -> Reply:
+        """The storage part's delete; then Nexus strips the repository's privileges from every role, for good."""
+        repo = lookup(self.repositories, name)
+        reply = super().delete_repository(body, name)             # type: ignore[misc]
+        if reply.status == 204 and repo is not None:
+            gone = {f"nx-repository-view-{repo['format']}-{repo['name']}-{a}" for a in ACCOUNT_VIEW_ACTIONS}
+            for role in self.roles.values():
+                role["privileges"] = [p for p in role["privileges"] if p not in gone]
+        return reply
 
     def login_status(self, user: str, password: str) -> int:
         """What Nexus answers a REST call made as `user`: 403 once authenticated (no nexus:* privilege), 401 not."""
-        return requests.get(f"{self.url}/service/rest/v1/security/roles", auth=(user, password),  # type: ignore
+        return requests.get(f"{self.url}/service/rest/v1/security/roles", auth=(user, password),
                             timeout=5).status_code
 
-    def account_refusal(self, authorization: str):
+    def account_refusal(self, authorization: str) -> Reply:
         """The answer to a request the admin did not make: 403 for a logged-in local user, else 401."""
         scheme, _, value = authorization.partition(" ")
         if scheme.lower() == "basic":
@@ -103,64 +111,67 @@ class AccountsDouble:
             record = self.users.get(user)
             if record is not None and user != "admin" and record["status"] in LOGIN_STATUSES \
                     and record.get("password") is not None and record["password"] == password:
-                return _nd().Reply(403)
-        return _nd().Reply(401, headers={"WWW-Authenticate": _nd().CHALLENGE})
+                return Reply(403)
+        return Reply(401, headers={"WWW-Authenticate": CHALLENGE})
 
     # ---- roles ------------------------------------------------------------------------------------------------
     def list_roles(self, _body: Any) -> Any:
         source = (self.query.get("source") or [""])[0]
         if source and source != "default":
-            return _message(400, f"Source '{source}' not found.")
-        return _json(200, [self._role_view(r) for _, r in sorted(self.roles.items())])
+            return message_error(400, f"Source '{source}' not found.")
+        return json_reply(200, [self._role_view(r) for _, r in sorted(self.roles.items())])
 
     def create_role(self, body: Any) -> Any:
         problem = _role_problems(body)
         if problem is not None:
             return problem
         if body["id"] in self.roles:
-            return _message(400, f"Role '{body['id']}' already exists, use a unique roleId.")
+            return message_error(400, f"Role '{body['id']}' already exists, use a unique roleId.")
         missing = self._missing_contents(body)
         if missing is not None:
             return missing
+        self.check_writable()
         self.roles[body["id"]] = _role_record(body)
-        return _json(200, self._role_view(self.roles[body["id"]]))
+        return json_reply(200, self._role_view(self.roles[body["id"]]))
 
     def get_role(self, _body: Any, role_id: str) -> Any:
         role = self.roles.get(role_id)
-        return _json(200, self._role_view(role)) if role else _message(404, f"Role '{role_id}' not found.")
+        return json_reply(200, self._role_view(role)) if role else message_error(404, f"Role '{role_id}' not found.")
 
     def update_role(self, body: Any, role_id: str) -> Any:
         problem = _role_problems(body)
         if problem is not None:
             return problem
         if body["id"] != role_id:
-            return _message(409, f"The Role id '{body['id']}' does not match the id used in the path '{role_id}'.")
+            return message_error(409, f"The Role id '{body['id']}' does not match the id used in the path '{role_id}'.")
         if role_id not in self.roles:
-            return _message(404, f"Role '{role_id}' not found.")
+            return message_error(404, f"Role '{role_id}' not found.")
         unknown_role = next((r for r in body.get("roles") or [] if r not in self.roles), None)
         if unknown_role is not None:
-            return _message(400, f"Role '{unknown_role}' contained in role '{role_id}' not found.")
+            return message_error(400, f"Role '{unknown_role}' contained in role '{role_id}' not found.")
+        self.check_writable()
         known = self.privilege_ids()            # 3.91+: unknown privileges are dropped, the answer is still 204
         self.roles[role_id] = _role_record({**body, "privileges": [p for p in body.get("privileges") or []
                                                                    if p in known]})
-        return _empty(204)
+        return empty(204)
 
     def delete_role(self, _body: Any, role_id: str) -> Any:
         if role_id not in self.roles:
-            return _message(404, f"Role '{role_id}' not found.")
+            return message_error(404, f"Role '{role_id}' not found.")
+        self.check_writable()
         del self.roles[role_id]
         for user in self.users.values():                     # taken away from every user, for good
             user["roles"] = [r for r in user["roles"] if r != role_id]
-        return _empty(204)
+        return empty(204)
 
     def _missing_contents(self, body: dict) -> Any:
         known = self.privilege_ids()
         for privilege in body.get("privileges") or []:
             if privilege not in known:
-                return _message(400, f"Privilege '{privilege}' contained in role '{body['id']}' not found.")
+                return message_error(400, f"Privilege '{privilege}' contained in role '{body['id']}' not found.")
         for role in body.get("roles") or []:
             if role not in self.roles:
-                return _message(400, f"Role '{role}' contained in role '{body['id']}' not found.")
+                return message_error(400, f"Role '{role}' contained in role '{body['id']}' not found.")
         return None
 
     @staticmethod
@@ -173,7 +184,7 @@ class AccountsDouble:
         source = (self.query.get("source") or [""])[0]
         found = [u for _, u in sorted(self.users.items()) if u["userId"].lower().startswith(prefix)
                  and source in ("", "default")]
-        return _json(200, [self._user_view(u) for u in found])
+        return json_reply(200, [self._user_view(u) for u in found])
 
     def create_user(self, body: Any) -> Any:
         body = body if isinstance(body, dict) else {}
@@ -181,46 +192,50 @@ class AccountsDouble:
         if not body.get("roles"):
             problems.append(("PARAMETER roles", "must not be empty"))
         if problems:
-            return _validation(*problems)
+            return validation_errors(*problems)
         if body["userId"] in self.users:
-            return _unexpected(f"org.sonatype.nexus.security.user.DuplicateUserException: User "
+            return unexpected_error(f"org.sonatype.nexus.security.user.DuplicateUserException: User "
                                f"'{body['userId']}' already exists.")
+        self.check_writable()
         self.users[body["userId"]] = _user_record(body, password=body["password"])
-        return _json(200, self._user_view(self.users[body["userId"]], echo=True))
+        return json_reply(200, self._user_view(self.users[body["userId"]], echo=True))
 
     def update_user(self, body: Any, user_id: str) -> Any:
         body = body if isinstance(body, dict) else {}
         problems = _user_problems(body, ("userId", "firstName", "lastName", "emailAddress", "source"))
         if problems:
-            return _validation(*problems)
+            return validation_errors(*problems)
         if body["userId"] != user_id:
-            return _message(400, "The path's userId does not match the body")
+            return message_error(400, "The path's userId does not match the body")
         unknown = [("roles", f"Unable to locate roleId: {r}") for r in body.get("roles") or [] if r not in self.roles]
         if unknown:
-            return _validation(*unknown)
+            return validation_errors(*unknown)
         if user_id not in self.users:
-            return _message(404, f"User '{user_id}' not found.")
+            return message_error(404, f"User '{user_id}' not found.")
+        self.check_writable()
         self.users[user_id] = _user_record(body, password=self.users[user_id].get("password"))
-        return _empty(204)
+        return empty(204)
 
     def delete_user(self, _body: Any, user_id: str) -> Any:
         if user_id not in self.users:
-            return _message(404, f"User '{user_id}' not found.")
+            return message_error(404, f"User '{user_id}' not found.")
+        self.check_writable()
         del self.users[user_id]
-        return _empty(204)
+        return empty(204)
 
     def change_password(self, body: Any, user_id: str) -> Any:
         if not isinstance(body, TextBody):
-            return _empty(415)                       # @Consumes(TEXT_PLAIN) [obs: 415 with application/json]
+            return empty(415)                       # @Consumes(TEXT_PLAIN) [obs: 415 with application/json]
         if not body.strip():
-            return _message(400, "Password must be supplied.")
+            return message_error(400, "Password must be supplied.")
         if user_id not in self.users:
-            return _message(404, f"User '{user_id}' not found.")
+            return message_error(404, f"User '{user_id}' not found.")
+        self.check_writable()
         if user_id == "admin":
             self.password = str(body)
         else:
             self.users[user_id]["password"] = str(body)
-        return _empty(204)
+        return empty(204)
 
     def _user_view(self, user: dict, *, echo: bool = False) -> dict:
         roles = user["roles"] if echo else [r for r in user["roles"] if r in self.roles]
@@ -243,7 +258,7 @@ def _user_record(body: dict, *, password: Optional[str]) -> dict:
 def _role_problems(body: Any) -> Any:
     body = body if isinstance(body, dict) else {}
     problems = [(f"PARAMETER {k}", "must not be empty") for k in ("id", "name") if not body.get(k)]
-    return _validation(*problems) if problems else None
+    return validation_errors(*problems) if problems else None
 
 
 def _user_problems(body: dict, required: tuple[str, ...]) -> list[tuple[str, str]]:
@@ -255,32 +270,6 @@ def _user_problems(body: dict, required: tuple[str, ...]) -> list[tuple[str, str
     if str(body.get("status") or "").lower() not in USER_STATUSES:
         problems.append(("PARAMETER status", "must not be null"))
     return problems
-
-
-def _nd():
-    """The double's module, for its answer builders (imported at call time: that module imports this one)."""
-    from tests.support import nexus_double
-    return nexus_double
-
-
-def _json(status: int, data: Any) -> Any:
-    return _nd().json_reply(status, data)
-
-
-def _message(status: int, text: str) -> Any:
-    return _nd().message_error(status, text)
-
-
-def _validation(*pairs: tuple[str, str]) -> Any:
-    return _nd().validation_errors(*pairs)
-
-
-def _empty(status: int) -> Any:
-    return _nd().empty(status)
-
-
-def _unexpected(exception: str) -> Any:
-    return _nd().unexpected_error(exception)
 
 
 # (method, path regex, status, openapi-core error names, reason): real answers the spec does not describe.
@@ -318,15 +307,15 @@ ACCOUNT_SPEC_GAPS: tuple[tuple, ...] = (
 )
 
 _ID = r"([^/?]+)"
-ACCOUNT_ROUTES = (
-    ("GET", r"/v1/security/roles", AccountsDouble.list_roles),
-    ("POST", r"/v1/security/roles", AccountsDouble.create_role),
-    ("GET", rf"/v1/security/roles/{_ID}", AccountsDouble.get_role),
-    ("PUT", rf"/v1/security/roles/{_ID}", AccountsDouble.update_role),
-    ("DELETE", rf"/v1/security/roles/{_ID}", AccountsDouble.delete_role),
-    ("GET", r"/v1/security/users", AccountsDouble.list_users),
-    ("POST", r"/v1/security/users", AccountsDouble.create_user),
-    ("PUT", rf"/v1/security/users/{_ID}/change-password", AccountsDouble.change_password),
-    ("PUT", rf"/v1/security/users/{_ID}", AccountsDouble.update_user),
-    ("DELETE", rf"/v1/security/users/{_ID}", AccountsDouble.delete_user),
+ACCOUNT_ROUTES: tuple[tuple[str, str, Any], ...] = (
+    ("GET", r"/v1/security/roles", AccountsEndpoints.list_roles),
+    ("POST", r"/v1/security/roles", AccountsEndpoints.create_role),
+    ("GET", rf"/v1/security/roles/{_ID}", AccountsEndpoints.get_role),
+    ("PUT", rf"/v1/security/roles/{_ID}", AccountsEndpoints.update_role),
+    ("DELETE", rf"/v1/security/roles/{_ID}", AccountsEndpoints.delete_role),
+    ("GET", r"/v1/security/users", AccountsEndpoints.list_users),
+    ("POST", r"/v1/security/users", AccountsEndpoints.create_user),
+    ("PUT", rf"/v1/security/users/{_ID}/change-password", AccountsEndpoints.change_password),
+    ("PUT", rf"/v1/security/users/{_ID}", AccountsEndpoints.update_user),
+    ("DELETE", rf"/v1/security/users/{_ID}", AccountsEndpoints.delete_user),
 )

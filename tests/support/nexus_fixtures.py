@@ -12,8 +12,9 @@ import pytest
 from pulumi.dynamic import ConfigureRequest, ResourceProvider
 from pulumi.dynamic.config import Config
 
-from components.nexus_config.client import PASSWORD_KEY, ClientSettings
-from tests.support.nexus_double import NexusDouble, SpecValidator, load_spec, spec_path
+from components.nexus_config.client import PASSWORD_KEY, ClientSettings, NexusClient
+from tests.support.nexus_double import NexusDouble
+from tests.support.nexus_double_spec import SpecValidator, load_spec, spec_path
 
 PROJECT = "nexus-registry"
 # Small budgets so fault tests stay fast: 3 attempts, millisecond backoff, sub-second timeouts.
@@ -46,6 +47,14 @@ def configured(provider: P, password: str | None) -> P:
     """The provider after the host's configure() call with a stack holding `adminPassword`."""
     provider.configure(ConfigureRequest(stack_config(password)))
     return provider
+
+
+def client_for(double: NexusDouble, settings: ClientSettings = FAST, password: str | None = None
+               ) -> tuple[NexusClient, list[str]]:
+    """A client of the double and the list its progress messages (retries, waits) go to."""
+    progress: list[str] = []
+    client = NexusClient(double.url, password or double.password, settings, progress=progress.append)
+    return client, progress
 
 
 def provider_for(cls: type[P], double: NexusDouble, settings: ClientSettings = FAST) -> P:
