@@ -11,7 +11,8 @@ import pytest
 from components.nexus_config import accounts
 from components.nexus_config import accounts_payloads as ap
 from components.nexus_config import repositories as repos
-from components.nexus_config.client import NexusConflictError, NexusError, NexusUnavailableError
+from components.nexus_config.client import (NexusConflictError, NexusError, NexusReadOnlyError,
+                                            NexusUnavailableError)
 from tests.support.nexus_double import NexusDouble, empty
 from tests.support.nexus_fixtures import checked, create, provider_for
 
@@ -181,6 +182,16 @@ def test_a_failed_rotation_keeps_the_old_state_and_never_shows_the_password(with
     shown = "\n".join([str(caught.value), *progress])
     assert "change-password" in str(caught.value) and len(progress) == 2 and "retry" in progress[0]
     assert outs["password"] not in shown
+
+
+def test_a_rotation_on_a_frozen_nexus_is_refused_at_once_and_changes_nothing(with_roles):
+    nexus = with_roles
+    provider, inputs, outs = make_user(nexus)
+    nexus.freeze()
+    writes = nexus.writes()
+    with pytest.raises(NexusReadOnlyError, match="read-only mode"):
+        provider.update("ci", outs, {**inputs, "rotation": "2"})
+    assert nexus.writes() == writes and nexus.users["ci"]["password"] == outs["password"]
 
 
 def test_user_drift_in_roles_and_status_is_restored(with_roles):

@@ -150,3 +150,12 @@ def test_changing_admins_password_changes_the_admin_login(nexus):
     assert change_password(nexus, "admin", "new-admin-password") == 204
     assert nexus.password == "new-admin-password"
     assert call(nexus, "GET", "/v1/security/roles", password="new-admin-password").status_code == 200
+
+
+def test_account_writes_are_refused_while_frozen(nexus):
+    call(nexus, "POST", "/v1/security/users", USER)
+    nexus.freeze()
+    assert change_password(nexus, "ci", "new-password") == 503
+    refused = call(nexus, "POST", "/v1/security/roles", {**ROLE, "privileges": []})
+    assert refused.status_code == 503 and "read-only mode" in refused.text
+    assert nexus.users["ci"]["password"] == "first-password" and "pushers" not in nexus.roles
