@@ -24,7 +24,10 @@ from components.config_values import (
     check_object_name,
     check_positive,
     check_positive_quantity,
+    check_privilege_repository,
+    check_rotation,
     check_storage_class,
+    check_user_id,
     heap_bytes,
     parse_dns_name,
     parse_docker_host,
@@ -133,6 +136,9 @@ class Settings:
     docker_hub: Optional[DockerHubLogin] = None       # proxy credentials for Docker Hub (token secret)
     proxy_negative_cache_minutes: int = 5
     housekeeping: Housekeeping = field(default_factory=Housekeeping)
+    push_users: tuple[str, ...] = ()
+    pull_users: tuple[str, ...] = ()
+    credentials_rotation: str = "1"
 
     @property
     def registry_host(self) -> str:
@@ -283,9 +289,20 @@ def parse_settings(raw: Mapping[str, Optional[str]], secret_keys: frozenset[str]
     if docker_hosts and ssh_key is None:
         r.fail("sshPrivateKey", "", "is required when dockerHosts is set (pulumi config set --secret sshPrivateKey < key)")
 
+    push_users, pull_users = _users(r)
+    if push_users or pull_users:
+        for key in ("hostedRepo", "groupRepo"):
+            if names[key]:
+                r.checked(key, names[key], check_privilege_repository)
+
     pull_namespaces = r.each("pullSecretNamespaces", v("pullSecretNamespaces"), check_namespace)
     for duplicate in sorted({ns for ns in pull_namespaces if pull_namespaces.count(ns) > 1}):
         r.fail("pullSecretNamespaces", duplicate, "is listed twice; each namespace gets one pull Secret")
+    if pull_namespaces and not pull_users:
+        # The cluster pulls as a pull-only user, never as admin (whose password reconfigures Nexus).
+        r.fail("pullSecretNamespaces", list(pull_namespaces),
+               "needs a pull-only user for the Secrets to hold: list one in pullUsers "
+               "(pulumi config set --path 'pullUsers[0]' cluster-pull)")
 
     settings = dict(
         namespace=namespace,
@@ -327,6 +344,9 @@ def parse_settings(raw: Mapping[str, Optional[str]], secret_keys: frozenset[str]
         trust_on_nodes=v("trustOnNodes"),
         smoke=v("smoke"),
         **read_housekeeping(r, quantity_bytes(storage_size) if storage_size else None),
+        push_users=push_users,
+        pull_users=pull_users,
+        credentials_rotation=v("credentialsRotation", check_rotation),
     )
     if r.problems:
         raise SettingsError(r.problems)
@@ -342,6 +362,27 @@ def _distinct(r: _Reader, values: Mapping[str, object], what: str = "port") -> N
             r.fail(key, value, f"the same {what} as {seen[value]}; they must differ")
         else:
             seen[value] = key
+
+
+def _users(r: _Reader) -> tuple[tuple[str, ...], tuple[str, ...]]:
+    """pushUsers and pullUsers: valid Nexus user ids, each listed once across both keys (ignoring case, as
+    Nexus' user lookups do)."""
+    seen: dict[str, str] = {}
+    lists = {}
+    for key in ("pushUsers", "pullUsers"):
+        kept = []
+        for user in r.each(key, r.value(key), check_user_id):
+            other = seen.get(user.lower())
+            if other is None:
+                seen[user.lower()] = key
+                kept.append(user)
+            elif other == key:
+                r.fail(key, user, f"is listed twice in {key} (Nexus user ids ignore case)")
+            else:
+                r.fail(key, user, f"is in both {other} and {key}; a user is either push or pull "
+                                  f"(push users can pull too)")
+        lists[key] = tuple(kept)
+    return lists["pushUsers"], lists["pullUsers"]
 
 
 def load_settings() -> Settings:

@@ -68,6 +68,9 @@ KEYS: tuple[KeySpec, ...] = (
     KeySpec("pullSecretName", "string", "registry-pull"),
     KeySpec("trustOnNodes", "boolean", False),
     KeySpec("smoke", "boolean", False),
+    KeySpec("pushUsers", "array", []),
+    KeySpec("pullUsers", "array", []),
+    KeySpec("credentialsRotation", "string", "1"),
 )
 KEYS_BY_NAME = {k.name: k for k in KEYS}
 SECRET_BY_RULE = ("adminPassword", "sshPrivateKey", "dockerHubToken")

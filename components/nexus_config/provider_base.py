@@ -142,8 +142,7 @@ class NamedObjectProvider(NexusProvider):
         except NexusApiError as err:
             if err.status != 404:
                 raise
-            raise NexusError(f"{self.kind} {id_!r} no longer exists in Nexus (deleted outside Pulumi); run "
-                             f"`pulumi refresh` so the next `pulumi up` creates it again") from err
+            raise self._gone(id_) from err
         return UpdateResult(self._carry(self._read_back(client, id_), inputs))
 
     def delete(self, id_: str, props: dict) -> None:
@@ -152,6 +151,10 @@ class NamedObjectProvider(NexusProvider):
     # ---- helpers -----------------------------------------------------------------------------------------------
     def _exists(self, client: NexusClient, name: str) -> bool:
         return name.lower() in (n.lower() for n in self._names(client))   # Nexus names ignore case
+
+    def _gone(self, name: str) -> NexusError:
+        return NexusError(f"{self.kind} {name!r} no longer exists in Nexus (deleted outside Pulumi); run "
+                          f"`pulumi refresh` so the next `pulumi up` creates it again")
 
     def _already_exists(self, name: str) -> NexusConflictError:
         return NexusConflictError(

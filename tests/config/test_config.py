@@ -51,11 +51,22 @@ RULES = [
     ("docker-host-needs-key", {"dockerHosts": ["root@192.168.129.50"]}, {}, "sshPrivateKey", "dockerHosts"),
     ("ssh-key-plaintext", {"dockerHosts": ["root@192.168.129.50"], "sshPrivateKey": "KEY"}, {}, "sshPrivateKey",
      "--secret"),
+    ("push-user-pattern", {"pushUsers": ["_ci"]}, {}, "pushUsers", "user id pattern"),
+    ("push-user-too-long", {"pushUsers": ["c" * 201]}, {}, "pushUsers", "at most 200 characters"),
+    ("pull-user-builtin", {"pullUsers": ["Admin"]}, {}, "pullUsers", "built-in user"),
+    ("pull-user-twice", {"pullUsers": ["node", "Node"]}, {}, "pullUsers", "listed twice"),
+    ("user-push-and-pull", {"pushUsers": ["ci"], "pullUsers": ["CI"]}, {}, "pullUsers",
+     "in both pushUsers and pullUsers"),
+    ("rotation-empty", {"credentialsRotation": ""}, {}, "credentialsRotation", "non-empty"),
+    ("rotation-spaces", {"credentialsRotation": " 2 "}, {}, "credentialsRotation", "spaces"),
+    ("privilege-repo-case", {"pullUsers": ["node"], "groupRepo": "Docker-Group"}, {}, "groupRepo", "lowercase"),
     ("pull-namespace-dns-label", {"pullSecretNamespaces": ["team-a", "Team_B"]}, {}, "pullSecretNamespaces",
      "DNS-1123 label"),
     ("pull-namespace-twice", {"pullSecretNamespaces": ["team-a", "nexus", "team-a"]}, {}, "pullSecretNamespaces",
      "listed twice"),
     ("pull-secret-name", {"pullSecretName": "Registry_Pull"}, {}, "pullSecretName", "DNS-1123 subdomain"),
+    ("pull-secrets-need-a-pull-user", {"pullSecretNamespaces": ["apps"], "pushUsers": ["ci"]}, {},
+     "pullSecretNamespaces", "needs a pull-only user"),
     ("pull-secret-name-empty", {"pullSecretName": ""}, {}, "pullSecretName", "DNS-1123 subdomain"),
     # issue 9: Docker Hub credentials, negative cache, cleanup, tasks, soft quota
     ("docker-hub-token-plaintext", {"dockerHubUsername": "team", "dockerHubToken": "dckr_pat_x"}, {},
@@ -140,6 +151,20 @@ def test_docker_hosts_parse_user_host_and_port():
     assert s.ssh_private_key.reveal() == "KEY"
 
 
+def test_push_and_pull_users_parse_in_order():
+    s = parse_settings({"adminPassword": TEST_PASSWORD, "publicIps": '["10.1.1.1"]', "pushUsers": '["ci", "release"]',
+                        "pullUsers": '["cluster"]', "credentialsRotation": "2026-05"}, {"adminPassword"})
+    assert (s.push_users, s.pull_users, s.credentials_rotation) == (("ci", "release"), ("cluster",), "2026-05")
+    defaults = parse_settings({"adminPassword": TEST_PASSWORD, "publicIps": '["10.1.1.1"]'}, {"adminPassword"})
+    assert (defaults.push_users, defaults.pull_users, defaults.credentials_rotation) == ((), (), "1")
+
+
+def test_capitalised_repositories_are_fine_without_accounts():
+    s = parse_settings({"adminPassword": TEST_PASSWORD, "publicIps": '["10.1.1.1"]', "hostedRepo": "Docker-Hosted"},
+                       {"adminPassword"})
+    assert s.hosted.name == "Docker-Hosted"
+
+
 def test_trust_on_nodes_must_be_a_boolean():
     """The CLI refuses a non-boolean for a boolean key before the program runs; the parser names it too."""
     with pytest.raises(TypeError, match="trustOnNodes"):
@@ -154,6 +179,7 @@ def test_trust_on_nodes_must_be_a_boolean():
 def test_cluster_pull_keys_parse():
     s = parse_settings({"adminPassword": TEST_PASSWORD, "publicIps": '["10.1.1.1"]',
                         "pullSecretNamespaces": '["team-a", "nexus"]', "pullSecretName": "nexus.pull",
+                        "pullUsers": '["cluster-pull"]',
                         "trustOnNodes": "true"}, {"adminPassword"})
     assert s.pull_secret_namespaces == ("team-a", "nexus")
     assert (s.pull_secret_name, s.trust_on_nodes) == ("nexus.pull", True)

@@ -20,7 +20,7 @@ from pulumi.output import Unknown
 from pulumi.runtime import rpc
 from pulumi.runtime.rpc import UNKNOWN
 
-from components.nexus_config import housekeeping
+from components.nexus_config import accounts, housekeeping
 from components.nexus_config import repositories as repos
 from components.nexus_config import server_settings as settings_res
 from components.nexus_config.client import NexusApiError, NexusAuthError, NexusEditionError, NexusError, NexusUnavailableError
@@ -43,7 +43,8 @@ RESOURCES = {repos.BlobStore: repos.BlobStoreProvider, repos.DockerHostedReposit
              repos.DockerGroupRepository: repos.DockerGroupRepositoryProvider, settings_res.ActiveRealms: settings_res.ActiveRealmsProvider,
              settings_res.AnonymousAccess: settings_res.AnonymousAccessProvider, settings_res.CommunityEula: settings_res.CommunityEulaProvider,
              housekeeping.CleanupPolicy: housekeeping.CleanupPolicyProvider,
-             housekeeping.HousekeepingTasks: housekeeping.HousekeepingTasksProvider}
+             housekeeping.HousekeepingTasks: housekeeping.HousekeepingTasksProvider,
+             accounts.Role: accounts.RoleProvider, accounts.LocalUser: accounts.LocalUserProvider}
 
 
 @pytest.mark.parametrize("resource, provider", RESOURCES.items(), ids=lambda c: getattr(c, "__name__", ""))

@@ -31,6 +31,8 @@ STORED_PROVIDER_PATHS = (
     "components.nexus_config.server_settings.CommunityEulaProvider",
     "components.nexus_config.housekeeping.CleanupPolicyProvider",
     "components.nexus_config.housekeeping.HousekeepingTasksProvider",
+    "components.nexus_config.accounts.RoleProvider",
+    "components.nexus_config.accounts.LocalUserProvider",
 )
 
 

@@ -16,6 +16,7 @@ VARIANTS = {
     "dev-storage-class-no-retain": ("dev", {"storageClass": "fast-ssd", "retainData": False,
                                             "createNamespace": False}),
     "prod-cluster-pull": ("prod", {"pullSecretNamespaces": ["team-a", "nexus"], "trustOnNodes": True,
+                                   "pullUsers": ["cluster-pull"],
                                    "pushPort": 10002}),
 }
 

@@ -15,7 +15,7 @@ from tests.support.stack import run_program, unwrap
 
 DYN = "pulumi-python:dynamic/nexus:"
 ORDER = ["CommunityEula", "BlobStore", "CleanupPolicy", "DockerHostedRepository", "DockerProxyRepository",
-         "DockerGroupRepository", "ActiveRealms", "AnonymousAccess", "HousekeepingTasks"]
+         "DockerGroupRepository", "ActiveRealms", "AnonymousAccess", "HousekeepingTasks", "Role", "LocalUser"]
 
 
 def _stack_resources(stack: str, overrides: dict, secrets: dict | None = None) -> list[tuple[object, dict]]:
@@ -31,7 +31,10 @@ def _stack_resources(stack: str, overrides: dict, secrets: dict | None = None) -
     return out
 
 
-@pytest.mark.parametrize("stack,overrides", [("dev", {"acceptEula": True}),
+DEV_ACCOUNTS = {"acceptEula": True, "pushUsers": ["ci"], "pullUsers": ["node"]}
+
+
+@pytest.mark.parametrize("stack,overrides", [("dev", DEV_ACCOUNTS),
                                              ("prod", {"acceptEula": True, "sharedBlobStore": True})])
 def test_stack_resources_configure_nexus_and_converge(nexus, stack, overrides):
     applied = []
@@ -65,6 +68,11 @@ def test_stack_resources_configure_nexus_and_converge(nexus, stack, overrides):
                             ("repository.docker.upload-purge", "")])
     assert {t["cronExpression"] for t in nexus.tasks.values() if t["type"] != "repository.cleanup"} == \
         {"0 0 2 ? * SUN"}
+
+    users = {id_: outs["password"] for _, id_, _, outs in applied if "password" in outs}
+    assert set(users) == ({"ci", "node"} if stack == "dev" else set())
+    for user, password in users.items():         # each logs in with its generated password
+        assert nexus.login_status(user, password) == 403
 
     writes = nexus.writes()
     for provider, id_, inputs, outs in applied:     # `pulumi refresh` + `pulumi up` with nothing changed

@@ -17,6 +17,7 @@ from urllib.parse import urlsplit
 
 import requests
 
+from tests.support.nexus_double_accounts import ACCOUNT_SPEC_GAPS
 from tests.support.nexus_double_replies import API
 from tests.support.nexus_double_replies import Reply
 
@@ -98,7 +99,7 @@ SPEC_GAPS: tuple[SpecGap, ...] = (
     SpecGap("*", r"/v1/system/eula", 404, ("ResponseNotFound",),
             "nexus-api §2.10/§9 (inferred): OSS before 3.77, and a route a proxy strips, answer 404 with an empty "
             "body (Pro answers 200: the resource has no edition check)"),
-)
+) + tuple(SpecGap(*gap) for gap in ACCOUNT_SPEC_GAPS)   # roles and users: see nexus_double_accounts
 
 
 def all_spec_gaps() -> tuple[SpecGap, ...]:
