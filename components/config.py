@@ -13,6 +13,9 @@ from dataclasses import dataclass, field
 from typing import Callable, Mapping, Optional
 from urllib.parse import urlparse
 
+from components import tls_policy
+from components.nginx_conf import SEARCH_TARGETS
+
 PROJECT = "nexus-registry"
 
 # Nexus' repository / blob store name pattern (NamePatternConstants).
@@ -65,10 +68,12 @@ KEYS: tuple[KeySpec, ...] = (
     KeySpec("certValidityHours", "integer", 8760),
     KeySpec("certEarlyRenewalHours", "integer", 720),
     KeySpec("caValidityHours", "integer", 87600),
+    KeySpec("tlsProfile", "string", "intermediate"),
     KeySpec("hostedRepo", "string", "docker-hosted"),
     KeySpec("hostedPort", "integer", 9897),
     KeySpec("groupRepo", "string", "docker-group"),
     KeySpec("groupPort", "integer", 9896),
+    KeySpec("searchTarget", "string", "hosted"),
     KeySpec("proxyRepo", "string", "docker-proxy"),
     KeySpec("proxyRemoteUrl", "string", "https://registry-1.docker.io"),
     KeySpec("sharedBlobStore", "boolean", False),
@@ -174,9 +179,11 @@ class Settings:
     cert_validity_hours: int
     cert_early_renewal_hours: int
     ca_validity_hours: int
+    tls_profile: str
     hosted: Repo
     group: Repo
     proxy: Repo
+    search_target: str
     shared_blob_store: bool
     anonymous_pull: bool
     accept_eula: bool
@@ -396,6 +403,12 @@ def _check_positive_quantity(value: str) -> str:
     return value
 
 
+def _check_search_target(value: str) -> str:
+    if value not in SEARCH_TARGETS:
+        raise ValueError(f"must be {' or '.join(SEARCH_TARGETS)} (the repository that answers docker search)")
+    return value
+
+
 def _check_positive(value: int) -> int:
     if value <= 0:
         raise ValueError("must be greater than zero")
@@ -468,6 +481,11 @@ def parse_settings(raw: Mapping[str, Optional[str]], secret_keys: frozenset[str]
     ca_validity = v("caValidityHours", _check_positive)
     if ca_validity and validity and ca_validity < validity:
         r.fail("caValidityHours", ca_validity, f"must be at least certValidityHours={validity}")
+    tls = v("tlsProfile", tls_policy.profile)
+    if tls and validity and validity > tls.max_cert_validity_hours:
+        r.fail("certValidityHours", validity,
+               f"must be at most {tls.max_cert_validity_hours} ({tls.max_cert_lifespan_days} days) with "
+               f"tlsProfile={tls.name}: Mozilla's maximum certificate lifespan for that profile")
 
     docker_hosts = r.each("dockerHosts", v("dockerHosts"), _docker_host)
     ssh_key = r.secret("sshPrivateKey", v("sshPrivateKey"))
@@ -498,9 +516,11 @@ def parse_settings(raw: Mapping[str, Optional[str]], secret_keys: frozenset[str]
         cert_validity_hours=validity,
         cert_early_renewal_hours=renewal,
         ca_validity_hours=ca_validity,
+        tls_profile=tls.name if tls else None,
         hosted=Repo(names["hostedRepo"], port=connector_ports["hostedPort"]),
         group=Repo(names["groupRepo"], port=connector_ports["groupPort"]),
         proxy=Repo(names["proxyRepo"], remote_url=v("proxyRemoteUrl", _url)),
+        search_target=v("searchTarget", _check_search_target),
         shared_blob_store=v("sharedBlobStore"),
         anonymous_pull=v("anonymousPull"),
         accept_eula=v("acceptEula"),

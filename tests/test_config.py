@@ -45,6 +45,10 @@ RULES = [
     ("cert-validity", {"certValidityHours": 0}, {}, "certValidityHours", "greater than zero"),
     ("cert-renewal", {"certEarlyRenewalHours": 9000}, {}, "certEarlyRenewalHours", "certValidityHours"),
     ("ca-validity", {"caValidityHours": 100}, {}, "caValidityHours", "at least certValidityHours"),
+    ("tls-profile", {"tlsProfile": "old"}, {}, "tlsProfile", "one of intermediate, modern"),
+    ("cert-lifespan-intermediate", {"certValidityHours": 9000}, {}, "certValidityHours", "(366 days)"),
+    ("cert-lifespan-modern", {"tlsProfile": "modern"}, {}, "certValidityHours", "(90 days) with tlsProfile=modern"),
+    ("search-target", {"searchTarget": "proxy"}, {}, "searchTarget", "hosted or group"),
     ("nginx-image", {"nginxImage": "nginx"}, {}, "nginxImage", "pinned"),
     ("gateway-replicas", {"gatewayReplicas": 0}, {}, "gatewayReplicas", "greater than zero"),
     ("docker-host-format", {"dockerHosts": ["192.168.129.50"]}, {"sshPrivateKey": "KEY"}, "dockerHosts", "user@host"),
@@ -103,3 +107,12 @@ def test_docker_hosts_parse_user_host_and_port():
                        {"adminPassword", "sshPrivateKey"})
     assert [h.label for h in s.docker_hosts] == ["rancher@192.168.129.50:22", "ops@node-2:2222"]
     assert s.ssh_private_key.reveal() == "KEY"
+
+
+def test_tls_profile_and_search_target_parse():
+    base = {"adminPassword": TEST_PASSWORD, "publicIps": '["10.1.1.1"]'}
+    s = parse_settings(base, {"adminPassword"})
+    assert (s.tls_profile, s.search_target, s.cert_validity_hours) == ("intermediate", "hosted", 8760)
+    s = parse_settings({**base, "tlsProfile": "modern", "certValidityHours": "2160", "searchTarget": "group"},
+                       {"adminPassword"})
+    assert (s.tls_profile, s.search_target, s.cert_validity_hours) == ("modern", "group", 2160)
