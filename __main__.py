@@ -5,15 +5,15 @@ components, passes their outputs to each other and exports the stack outputs.
 """
 import pulumi
 
+from components.clients import DockerClientTrust, DockerClientTrustArgs, SmokeCheck, SmokeCheckArgs
+from components.clients.docker_trust import ca_path
 from components.config import load_settings
-from components.docker_client_trust import DockerClientTrust, DockerClientTrustArgs, ca_path
-from components.docker_repo_set import DockerRepoSet, DockerRepoSetArgs
-from components.gateway_manifests import GatewaySpec
-from components.nexus_manifests import NexusSpec
+from components.gateway import NginxGateway, NginxGatewayArgs
+from components.gateway.manifests import GatewaySpec
+from components.nexus_config import DockerRepoSet, DockerRepoSetArgs
 from components.nexus_server import NexusServer, NexusServerArgs
-from components.nginx_gateway import NginxGateway, NginxGatewayArgs
-from components.self_signed_cert import SelfSignedCert, SelfSignedCertArgs
-from components.smoke_command import SmokeCheck, SmokeCheckArgs
+from components.nexus_server.manifests import NexusSpec
+from components.tls import SelfSignedCert, SelfSignedCertArgs
 
 settings = load_settings()
 admin_password = pulumi.Output.secret(settings.admin_password.reveal())

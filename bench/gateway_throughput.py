@@ -2,7 +2,7 @@
 
     venv/bin/python bench/gateway_throughput.py [--size-mib 512] [--rounds 5] [--no-rep-movsb]
 
-Everything runs on 127.0.0.1 (the fixture of tests/test_gateway_real.py): pushes go to the hosted
+Everything runs on 127.0.0.1 (the fixture of tests/gateway/test_gateway_real.py): pushes go to the hosted
 registry, pulls come through the group stand-in. Prints MiB/s per path (median of the rounds) and
 the ratios gateway/tuned (pull) and gateway/direct (push).
 """

@@ -6,89 +6,36 @@ value and the reason, all at once, before the program registers any resource.
 """
 from __future__ import annotations
 
-import ipaddress
-import json
-import re
 from dataclasses import dataclass, field
 from typing import Callable, Mapping, Optional
-from urllib.parse import urlparse
 
-from components import tls_policy
-from components.nginx_conf import SEARCH_TARGETS
-
-PROJECT = "nexus-registry"
-
-# Nexus' repository / blob store name pattern (NamePatternConstants).
-NEXUS_NAME_RE = re.compile(r"^[a-zA-Z0-9\-]{1}[a-zA-Z0-9_\-\.]*$")
-DNS_LABEL_RE = re.compile(r"^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?$")
-DNS_NAME_RE = re.compile(r"^(?=.{1,253}$)([a-zA-Z0-9]([-a-zA-Z0-9]{0,61}[a-zA-Z0-9])?)(\.[a-zA-Z0-9]([-a-zA-Z0-9]{0,61}[a-zA-Z0-9])?)*$")
-QUANTITY_RE = re.compile(r"^(\d+(\.\d+)?)(Ki|Mi|Gi|Ti|Pi|Ei|m|k|M|G|T|P|E)?$")
-HEAP_RE = re.compile(r"^(\d+)([mMgG])$")
-IMAGE_RE = re.compile(r"^(?P<repo>[a-z0-9][a-z0-9._/:-]*?)(:(?P<tag>[A-Za-z0-9_][A-Za-z0-9_.-]{0,127}))?(@(?P<digest>sha256:[0-9a-f]{64}))?$")
-DOCKER_HOST_RE = re.compile(r"^(?P<user>[a-z_][a-z0-9_.-]*)@(?P<host>[^:@\s]+)(:(?P<port>\d+))?$")
-
-NEXUS_JETTY_PORT = 8081          # Nexus' own web port; a connector cannot reuse it
-MIN_NEXUS_VERSION = (3, 76)      # NEXUS_SECURITY_INITIAL_PASSWORD arrived in 3.76
-DEFAULT_NEXUS_PASSWORD = "admin123"
-
-_BINARY = {"Ki": 2**10, "Mi": 2**20, "Gi": 2**30, "Ti": 2**40, "Pi": 2**50, "Ei": 2**60}
-_DECIMAL = {"": 1, "m": 1e-3, "k": 1e3, "M": 1e6, "G": 1e9, "T": 1e12, "P": 1e15, "E": 1e18}
-
-
-@dataclass(frozen=True)
-class KeySpec:
-    """One stack config key as Pulumi.yaml declares it (kept in sync by tests/test_project_files.py)."""
-    name: str
-    type: str                       # string | integer | boolean | array
-    default: object = None          # None: required
-    secret: bool = False
-
-
-KEYS: tuple[KeySpec, ...] = (
-    KeySpec("namespace", "string", "nexus"),
-    KeySpec("createNamespace", "boolean", True),
-    KeySpec("nexusImage", "string", "sonatype/nexus3:3.94.0"),
-    KeySpec("nexusHeap", "string", "2g"),
-    KeySpec("nexusMemory", "string", "6Gi"),
-    KeySpec("nexusCpu", "string", "1"),
-    KeySpec("nexusCpuLimit", "string", "4"),
-    KeySpec("storageSize", "string", "50Gi"),
-    KeySpec("storageClass", "string", ""),
-    KeySpec("hostPath", "string", ""),
-    KeySpec("nexusNodeName", "string", ""),
-    KeySpec("retainData", "boolean", True),
-    KeySpec("adminPassword", "string", None, secret=True),
-    KeySpec("publicIps", "array", []),
-    KeySpec("dnsNames", "array", []),
-    KeySpec("serviceType", "string", "NodePort"),
-    KeySpec("nodePortRange", "string", "30000-32767"),
-    KeySpec("registryPort", "integer", 30443),
-    KeySpec("webPort", "integer", 30081),
-    KeySpec("pushPort", "integer", 0),
-    KeySpec("certValidityHours", "integer", 8760),
-    KeySpec("certEarlyRenewalHours", "integer", 720),
-    KeySpec("caValidityHours", "integer", 87600),
-    KeySpec("tlsProfile", "string", "intermediate"),
-    KeySpec("hostedRepo", "string", "docker-hosted"),
-    KeySpec("hostedPort", "integer", 9897),
-    KeySpec("groupRepo", "string", "docker-group"),
-    KeySpec("groupPort", "integer", 9896),
-    KeySpec("searchTarget", "string", "hosted"),
-    KeySpec("proxyRepo", "string", "docker-proxy"),
-    KeySpec("proxyRemoteUrl", "string", "https://registry-1.docker.io"),
-    KeySpec("sharedBlobStore", "boolean", False),
-    KeySpec("anonymousPull", "boolean", False),
-    KeySpec("acceptEula", "boolean", False),
-    KeySpec("nexusUrl", "string", ""),
-    KeySpec("nginxImage", "string", "nginx:1.28.0-alpine"),
-    KeySpec("gatewayReplicas", "integer", 1),
-    KeySpec("dockerHosts", "array", []),
-    # Secret by rule, checked at run time: Pulumi refuses a `secret: true` key that has a default.
-    KeySpec("sshPrivateKey", "string", ""),
-    KeySpec("smoke", "boolean", False),
+from components.config_keys import KEYS, KEYS_BY_NAME, PROJECT, SECRET_BY_RULE, KeySpec  # noqa: F401 (re-exported)
+from components.config_values import (
+    DEFAULT_NEXUS_PASSWORD,
+    NEXUS_JETTY_PORT,
+    DockerHost,
+    as_bool,
+    as_int,
+    as_list,
+    check_host_path,
+    check_name,
+    check_namespace,
+    check_positive,
+    check_positive_quantity,
+    check_search_target,
+    check_storage_class,
+    heap_bytes,
+    parse_dns_name,
+    parse_docker_host,
+    parse_image,
+    parse_ip,
+    parse_nexus_image,
+    parse_node_port_range,
+    parse_port,
+    parse_url,
+    quantity_bytes,
 )
-KEYS_BY_NAME = {k.name: k for k in KEYS}
-SECRET_BY_RULE = ("adminPassword", "sshPrivateKey")
+from components.gateway import tls_policy
 
 
 class Secret:
@@ -141,17 +88,6 @@ class Repo:
     name: str
     port: Optional[int] = None           # connector port inside the cluster (hosted, group)
     remote_url: Optional[str] = None     # proxy only
-
-
-@dataclass(frozen=True)
-class DockerHost:
-    user: str
-    host: str
-    port: int = 22
-
-    @property
-    def label(self) -> str:
-        return f"{self.user}@{self.host}:{self.port}"
 
 
 @dataclass(frozen=True)
@@ -218,108 +154,6 @@ class Settings:
                 "-Djava.util.prefs.userRoot=/nexus-data/javaprefs")
 
 
-# --- value parsers: each returns the parsed value or raises ValueError(reason) -----------------------
-
-def _as_bool(raw: str) -> bool:
-    low = raw.strip().lower()
-    if low in ("true", "false"):
-        return low == "true"
-    raise ValueError("must be true or false")
-
-
-def _as_int(raw: str) -> int:
-    try:
-        return int(raw.strip())
-    except ValueError:
-        raise ValueError("must be an integer") from None
-
-
-def _as_list(raw: str) -> list[str]:
-    try:
-        value = json.loads(raw)
-    except json.JSONDecodeError:
-        raise ValueError("must be a list (YAML sequence)") from None
-    if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
-        raise ValueError("must be a list of strings")
-    return value
-
-
-def quantity_bytes(raw: str) -> float:
-    """A Kubernetes resource quantity as a number (bytes for memory, cores for CPU)."""
-    m = QUANTITY_RE.match(raw)
-    if not m:
-        raise ValueError("must be a Kubernetes quantity such as 512Mi, 10Gi or 500m")
-    number, suffix = float(m.group(1)), m.group(3) or ""
-    return number * (_BINARY[suffix] if suffix in _BINARY else _DECIMAL[suffix])
-
-
-def heap_bytes(raw: str) -> int:
-    m = HEAP_RE.match(raw)
-    if not m:
-        raise ValueError("must be a JVM size such as 1g or 2703m")
-    return int(m.group(1)) * (2**30 if m.group(2).lower() == "g" else 2**20)
-
-
-def _image(raw: str) -> str:
-    m = IMAGE_RE.match(raw)
-    if not m or not (m.group("tag") or m.group("digest")):
-        raise ValueError("must be a pinned image reference, repository:tag or repository@sha256:…")
-    if m.group("tag") == "latest" and not m.group("digest"):
-        raise ValueError("'latest' is not a pinned tag")
-    return raw
-
-
-def _nexus_image(raw: str) -> str:
-    _image(raw)
-    tag = IMAGE_RE.match(raw).group("tag") or ""
-    version = re.match(r"^(\d+)\.(\d+)", tag)
-    if version and tuple(map(int, version.groups())) < MIN_NEXUS_VERSION:
-        raise ValueError("Nexus >= 3.76 is required (NEXUS_SECURITY_INITIAL_PASSWORD sets the admin password)")
-    return raw
-
-
-def _ip(raw: str) -> str:
-    try:
-        return str(ipaddress.ip_address(raw))
-    except ValueError:
-        raise ValueError("is not an IP address") from None
-
-
-def _dns_name(raw: str) -> str:
-    if not DNS_NAME_RE.match(raw):
-        raise ValueError("is not a DNS name")
-    return raw.lower()
-
-
-def _port(raw: int) -> int:
-    if not 1 <= raw <= 65535:
-        raise ValueError("must be a port between 1 and 65535")
-    return raw
-
-
-def _url(raw: str) -> str:
-    parsed = urlparse(raw)
-    if parsed.scheme not in ("http", "https") or not parsed.hostname:
-        raise ValueError("must be an http:// or https:// URL")
-    return raw.rstrip("/")
-
-
-def _node_port_range(raw: str) -> tuple[int, int]:
-    m = re.match(r"^(\d+)-(\d+)$", raw.strip())
-    if not m or not (1 <= int(m.group(1)) < int(m.group(2)) <= 65535):
-        raise ValueError("must be a port range such as 30000-32767")
-    return int(m.group(1)), int(m.group(2))
-
-
-def _docker_host(raw: str) -> DockerHost:
-    m = DOCKER_HOST_RE.match(raw.strip())
-    if not m:
-        raise ValueError("must be user@host or user@host:sshport")
-    port = int(m.group("port") or 22)
-    _port(port)
-    return DockerHost(user=m.group("user"), host=m.group("host"), port=port)
-
-
 class _Reader:
     """Reads keys with their KeySpec defaults and collects problems instead of stopping at the first."""
 
@@ -343,7 +177,7 @@ class _Reader:
             value = spec.default
         else:
             try:
-                value = {"string": str, "boolean": _as_bool, "integer": _as_int, "array": _as_list}[spec.type](raw)
+                value = {"string": str, "boolean": as_bool, "integer": as_int, "array": as_list}[spec.type](raw)
             except ValueError as e:
                 self.fail(key, raw, str(e))
                 return None
@@ -373,48 +207,6 @@ class _Reader:
         return Secret(value) if value else None
 
 
-def _check_name(value: str) -> str:
-    if not NEXUS_NAME_RE.match(value):
-        raise ValueError("must match Nexus' name pattern ^[a-zA-Z0-9\\-]{1}[a-zA-Z0-9_\\-\\.]*$")
-    return value
-
-
-def _check_namespace(value: str) -> str:
-    if not DNS_LABEL_RE.match(value):
-        raise ValueError("must be a DNS-1123 label (lowercase letters, digits, '-')")
-    return value
-
-
-def _check_storage_class(value: str) -> str:
-    if value and not DNS_NAME_RE.match(value):
-        raise ValueError("must be empty or a StorageClass name")
-    return value
-
-
-def _check_host_path(value: str) -> str:
-    if value and not value.startswith("/"):
-        raise ValueError("must be an absolute path")
-    return value
-
-
-def _check_positive_quantity(value: str) -> str:
-    if quantity_bytes(value) <= 0:
-        raise ValueError("must be greater than zero")
-    return value
-
-
-def _check_search_target(value: str) -> str:
-    if value not in SEARCH_TARGETS:
-        raise ValueError(f"must be {' or '.join(SEARCH_TARGETS)} (the repository that answers docker search)")
-    return value
-
-
-def _check_positive(value: int) -> int:
-    if value <= 0:
-        raise ValueError("must be greater than zero")
-    return value
-
-
 def parse_settings(raw: Mapping[str, Optional[str]], secret_keys: frozenset[str] | set[str] = frozenset()) -> Settings:
     """Build Settings from raw config strings (keys without the project prefix; arrays as JSON).
 
@@ -423,15 +215,15 @@ def parse_settings(raw: Mapping[str, Optional[str]], secret_keys: frozenset[str]
     r = _Reader(raw, frozenset(secret_keys))
     v = r.value
 
-    namespace = v("namespace", _check_namespace)
-    nexus_image = v("nexusImage", _nexus_image)
+    namespace = v("namespace", check_namespace)
+    nexus_image = v("nexusImage", parse_nexus_image)
     heap = v("nexusHeap")
     heap_size = r.checked("nexusHeap", heap, heap_bytes) if heap is not None else None
-    memory = v("nexusMemory", _check_positive_quantity)
+    memory = v("nexusMemory", check_positive_quantity)
     if heap_size and memory and quantity_bytes(memory) < 2 * heap_size:
         r.fail("nexusMemory", memory, f"must hold at least twice nexusHeap={heap} (heap + direct memory)")
-    storage_size = v("storageSize", _check_positive_quantity)
-    host_path = v("hostPath", _check_host_path)
+    storage_size = v("storageSize", check_positive_quantity)
+    host_path = v("hostPath", check_host_path)
     node_name = v("nexusNodeName")
     if host_path and not node_name:
         r.fail("nexusNodeName", node_name, "is required with hostPath (the data lives on one node)")
@@ -444,19 +236,19 @@ def parse_settings(raw: Mapping[str, Optional[str]], secret_keys: frozenset[str]
             r.fail("adminPassword", password, "must not be Nexus' well-known default password")
     admin_password = r.secret("adminPassword", password)
 
-    public_ips = r.each("publicIps", v("publicIps"), _ip)
-    dns_names = r.each("dnsNames", v("dnsNames"), _dns_name)
+    public_ips = r.each("publicIps", v("publicIps"), parse_ip)
+    dns_names = r.each("dnsNames", v("dnsNames"), parse_dns_name)
     if not public_ips and not dns_names and "publicIps" not in {p.key for p in r.problems}:
         r.fail("publicIps", [], "set publicIps (or dnsNames): the registry address and certificate SANs")
 
     service_type = v("serviceType")
     if service_type not in (None, "NodePort", "LoadBalancer"):
         r.fail("serviceType", service_type, "must be NodePort or LoadBalancer")
-    node_range = v("nodePortRange", _node_port_range)
-    client_ports = {k: v(k, _port) for k in ("registryPort", "webPort")}
+    node_range = v("nodePortRange", parse_node_port_range)
+    client_ports = {k: v(k, parse_port) for k in ("registryPort", "webPort")}
     push_port = v("pushPort")
     if push_port is not None and push_port > 0:
-        client_ports["pushPort"] = r.checked("pushPort", push_port, _port)
+        client_ports["pushPort"] = r.checked("pushPort", push_port, parse_port)
     elif push_port is not None and push_port < 0:
         r.fail("pushPort", push_port, "must be 0 (off) or a port between 1 and 65535")
     if service_type == "NodePort" and node_range:
@@ -465,20 +257,20 @@ def parse_settings(raw: Mapping[str, Optional[str]], secret_keys: frozenset[str]
                 r.fail(key, port, f"must be inside nodePortRange {node_range[0]}-{node_range[1]} with serviceType NodePort")
     _distinct(r, client_ports)
 
-    connector_ports = {k: v(k, _port) for k in ("hostedPort", "groupPort")}
+    connector_ports = {k: v(k, parse_port) for k in ("hostedPort", "groupPort")}
     for key, port in connector_ports.items():
         if port == NEXUS_JETTY_PORT:
             r.fail(key, port, f"{NEXUS_JETTY_PORT} is Nexus' own web port")
     _distinct(r, connector_ports)
 
-    names = {k: v(k, _check_name) for k in ("hostedRepo", "groupRepo", "proxyRepo")}
+    names = {k: v(k, check_name) for k in ("hostedRepo", "groupRepo", "proxyRepo")}
     _distinct(r, {k: n.lower() for k, n in names.items() if n}, what="repository name (case-insensitive)")
 
-    validity = v("certValidityHours", _check_positive)
+    validity = v("certValidityHours", check_positive)
     renewal = v("certEarlyRenewalHours")
     if renewal is not None and validity and not 0 <= renewal < validity:
         r.fail("certEarlyRenewalHours", renewal, f"must be between 0 and certValidityHours={validity}")
-    ca_validity = v("caValidityHours", _check_positive)
+    ca_validity = v("caValidityHours", check_positive)
     if ca_validity and validity and ca_validity < validity:
         r.fail("caValidityHours", ca_validity, f"must be at least certValidityHours={validity}")
     tls = v("tlsProfile", tls_policy.profile)
@@ -487,7 +279,7 @@ def parse_settings(raw: Mapping[str, Optional[str]], secret_keys: frozenset[str]
                f"must be at most {tls.max_cert_validity_hours} ({tls.max_cert_lifespan_days} days) with "
                f"tlsProfile={tls.name}: Mozilla's maximum certificate lifespan for that profile")
 
-    docker_hosts = r.each("dockerHosts", v("dockerHosts"), _docker_host)
+    docker_hosts = r.each("dockerHosts", v("dockerHosts"), parse_docker_host)
     ssh_key = r.secret("sshPrivateKey", v("sshPrivateKey"))
     if docker_hosts and ssh_key is None:
         r.fail("sshPrivateKey", "", "is required when dockerHosts is set (pulumi config set --secret sshPrivateKey < key)")
@@ -498,10 +290,10 @@ def parse_settings(raw: Mapping[str, Optional[str]], secret_keys: frozenset[str]
         nexus_image=nexus_image,
         nexus_heap=heap,
         nexus_memory=memory,
-        nexus_cpu=v("nexusCpu", _check_positive_quantity),
-        nexus_cpu_limit=v("nexusCpuLimit", _check_positive_quantity),
+        nexus_cpu=v("nexusCpu", check_positive_quantity),
+        nexus_cpu_limit=v("nexusCpuLimit", check_positive_quantity),
         storage_size=storage_size,
-        storage_class=v("storageClass", _check_storage_class),
+        storage_class=v("storageClass", check_storage_class),
         host_path=host_path,
         nexus_node_name=node_name,
         retain_data=v("retainData"),
@@ -519,14 +311,14 @@ def parse_settings(raw: Mapping[str, Optional[str]], secret_keys: frozenset[str]
         tls_profile=tls.name if tls else None,
         hosted=Repo(names["hostedRepo"], port=connector_ports["hostedPort"]),
         group=Repo(names["groupRepo"], port=connector_ports["groupPort"]),
-        proxy=Repo(names["proxyRepo"], remote_url=v("proxyRemoteUrl", _url)),
-        search_target=v("searchTarget", _check_search_target),
+        proxy=Repo(names["proxyRepo"], remote_url=v("proxyRemoteUrl", parse_url)),
+        search_target=v("searchTarget", check_search_target),
         shared_blob_store=v("sharedBlobStore"),
         anonymous_pull=v("anonymousPull"),
         accept_eula=v("acceptEula"),
-        nexus_url=v("nexusUrl", lambda u: _url(u) if u else u),
-        nginx_image=v("nginxImage", _image),
-        gateway_replicas=v("gatewayReplicas", _check_positive),
+        nexus_url=v("nexusUrl", lambda u: parse_url(u) if u else u),
+        nginx_image=v("nginxImage", parse_image),
+        gateway_replicas=v("gatewayReplicas", check_positive),
         docker_hosts=docker_hosts,
         ssh_private_key=ssh_key,
         smoke=v("smoke"),

@@ -1,12 +1,68 @@
-"""Shared fixtures: programs run under Pulumi mocks, once per stack and session."""
+"""Shared fixtures (programs run under Pulumi mocks, once per stack and session) and the test tiers.
+
+Tiers: every layer that needs something outside the venv declares it in LAYERS. Where that is missing (a
+contributor's laptop without root or the Debian packages), its tests are skipped with the reason and the
+layer is named in the summary; under CI (CI=true, as .ci/run runs) any skipped test fails the run, so CI
+still proves every layer.
+"""
 from __future__ import annotations
+
+import os
+import shutil
 
 import pytest
 
 from tests.support.stack import run_program
 
 # The Nexus double's fixtures (`nexus`, `nexus_spec`) for every test module.
-pytest_plugins = ["tests.conftest_nexus"]
+pytest_plugins = ["tests.support.nexus_fixtures"]
+
+# marker -> (what the layer is, the system binaries it runs, how to get them)
+LAYERS = {
+    "real": ("real gateway layer (nginx, distribution registry, skopeo on 127.0.0.1)",
+             ("nginx", "docker-registry", "skopeo", "openssl"),
+             "as root: bash scripts/system-deps.sh (Debian/Ubuntu)"),
+}
+
+
+def _which(name: str) -> str | None:
+    return shutil.which(name) or shutil.which(name, path="/usr/sbin:/usr/bin:/sbin:/bin")
+
+
+def in_ci() -> bool:
+    return os.environ.get("CI", "").lower() in ("1", "true", "yes")
+
+
+def pytest_collection_modifyitems(config, items):
+    for marker, (what, binaries, how) in LAYERS.items():
+        missing = [b for b in binaries if not _which(b)]
+        if not missing:
+            continue
+        skip = pytest.mark.skip(reason=f"{what} skipped: missing {', '.join(missing)} ({how})")
+        for item in items:
+            if marker in item.keywords:
+                item.add_marker(skip)
+
+
+@pytest.hookimpl(tryfirst=True)
+def pytest_sessionfinish(session, exitstatus):
+    reporter = session.config.pluginmanager.get_plugin("terminalreporter")
+    skipped = reporter.stats.get("skipped", []) if reporter else []
+    if skipped and in_ci() and session.exitstatus == 0:
+        session.exitstatus = pytest.ExitCode.TESTS_FAILED
+
+
+def pytest_terminal_summary(terminalreporter, exitstatus, config):
+    skipped = terminalreporter.stats.get("skipped", [])
+    if not skipped:
+        return
+    reasons = sorted({str(r.longrepr[2]) if isinstance(r.longrepr, tuple) else str(r.longrepr) for r in skipped})
+    terminalreporter.section("layers not run here")
+    for reason in reasons:
+        terminalreporter.write_line(f"  {reason}")
+    if in_ci():
+        terminalreporter.write_line(f"CI=true: {len(skipped)} skipped test(s) count as a failure: "
+                                    "CI must prove every layer", red=True)
 
 
 @pytest.fixture(scope="session")

@@ -1,11 +1,11 @@
-"""components/tls_policy.py against the Mozilla data sslyze ships (the judge of the real tests): every
+"""components/gateway/tls_policy.py against the Mozilla data sslyze ships (the judge of the real tests): every
 protocol, suite and curve the gateway offers is one Mozilla allows, and the lifespans are Mozilla's."""
 from __future__ import annotations
 
 import pytest
 
-from components import cert_profile
-from components.tls_policy import PROFILES, profile
+from components.tls import profile as cert_profile
+from components.gateway.tls_policy import PROFILES, profile
 from tests.support.tls_scan import mozilla_profile
 
 # Mozilla names P-256 by its ANSI name, sslyze converts it to the SECG one.

@@ -14,8 +14,8 @@ import pytest
 from cryptography import x509
 
 from components.config import KEYS_BY_NAME
-from components.nginx_conf import render_nginx_conf
-from components.tls_policy import PROFILES
+from components.gateway.nginx_conf import render_nginx_conf
+from components.gateway.tls_policy import PROFILES
 from tests.support.gateway_env import Gateway, run_gateway, stub_upstream
 from tests.support.procs import require_binary
 from tests.support.tls_scan import (ScanTarget, accepted_suites, loopback_only, mozilla_issues, scan,

@@ -22,7 +22,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Callable, Iterator
 
-from components.nginx_conf import render_nginx_conf
+from components.gateway.nginx_conf import render_nginx_conf
 from tests.support.procs import free_port, require_binary, running, serving, wait_for_port
 from tests.support.registry import Registry, run_registry
 from tests.support.tlsgen import make_chain

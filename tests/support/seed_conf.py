@@ -5,7 +5,7 @@ uploads).
 
 Transcribed directive for directive; only the addresses, listen ports and certificate paths are
 adapted (pid/daemon/error_log come from the harness's -g). Same keyword interface as
-components.nginx_conf.render_nginx_conf so run_gateway() can start either.
+components.gateway.nginx_conf.render_nginx_conf so run_gateway() can start either.
 """
 from __future__ import annotations
 

@@ -1,5 +1,5 @@
 """A CA and a CA-signed server certificate made with `cryptography` from the same choices the
-SelfSignedCert component gives pulumi-tls (components/cert_profile.py): key algorithm and curve,
+SelfSignedCert component gives pulumi-tls (components/tls/profile.py): key algorithm and curve,
 common names, allowed uses (mapped to keyUsage / extendedKeyUsage as pulumi-tls does), and the SANs.
 """
 from __future__ import annotations
@@ -14,7 +14,7 @@ from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.x509.oid import ExtendedKeyUsageOID, NameOID
 
-from components import cert_profile as profile
+from components.tls import profile
 
 _CURVES = {"P224": ec.SECP224R1, "P256": ec.SECP256R1, "P384": ec.SECP384R1, "P521": ec.SECP521R1}
 # pulumi-tls allowed_uses → x509 keyUsage bits (terraform-provider-tls keyUsages table).

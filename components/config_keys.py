@@ -1,0 +1,63 @@
+"""The stack config keys: name, type, default and secretness, as Pulumi.yaml declares them (kept in sync by
+tests/stack/test_project_files.py; each key's rule lives in config.py's `parse_settings`)."""
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+PROJECT = "nexus-registry"
+
+
+@dataclass(frozen=True)
+class KeySpec:
+    """One stack config key as Pulumi.yaml declares it (kept in sync by tests/test_project_files.py)."""
+    name: str
+    type: str                       # string | integer | boolean | array
+    default: object = None          # None: required
+    secret: bool = False
+
+
+KEYS: tuple[KeySpec, ...] = (
+    KeySpec("namespace", "string", "nexus"),
+    KeySpec("createNamespace", "boolean", True),
+    KeySpec("nexusImage", "string", "sonatype/nexus3:3.94.0"),
+    KeySpec("nexusHeap", "string", "2g"),
+    KeySpec("nexusMemory", "string", "6Gi"),
+    KeySpec("nexusCpu", "string", "1"),
+    KeySpec("nexusCpuLimit", "string", "4"),
+    KeySpec("storageSize", "string", "50Gi"),
+    KeySpec("storageClass", "string", ""),
+    KeySpec("hostPath", "string", ""),
+    KeySpec("nexusNodeName", "string", ""),
+    KeySpec("retainData", "boolean", True),
+    KeySpec("adminPassword", "string", None, secret=True),
+    KeySpec("publicIps", "array", []),
+    KeySpec("dnsNames", "array", []),
+    KeySpec("serviceType", "string", "NodePort"),
+    KeySpec("nodePortRange", "string", "30000-32767"),
+    KeySpec("registryPort", "integer", 30443),
+    KeySpec("webPort", "integer", 30081),
+    KeySpec("pushPort", "integer", 0),
+    KeySpec("certValidityHours", "integer", 8760),
+    KeySpec("certEarlyRenewalHours", "integer", 720),
+    KeySpec("caValidityHours", "integer", 87600),
+    KeySpec("tlsProfile", "string", "intermediate"),
+    KeySpec("hostedRepo", "string", "docker-hosted"),
+    KeySpec("hostedPort", "integer", 9897),
+    KeySpec("groupRepo", "string", "docker-group"),
+    KeySpec("groupPort", "integer", 9896),
+    KeySpec("searchTarget", "string", "hosted"),
+    KeySpec("proxyRepo", "string", "docker-proxy"),
+    KeySpec("proxyRemoteUrl", "string", "https://registry-1.docker.io"),
+    KeySpec("sharedBlobStore", "boolean", False),
+    KeySpec("anonymousPull", "boolean", False),
+    KeySpec("acceptEula", "boolean", False),
+    KeySpec("nexusUrl", "string", ""),
+    KeySpec("nginxImage", "string", "nginx:1.28.0-alpine"),
+    KeySpec("gatewayReplicas", "integer", 1),
+    KeySpec("dockerHosts", "array", []),
+    # Secret by rule, checked at run time: Pulumi refuses a `secret: true` key that has a default.
+    KeySpec("sshPrivateKey", "string", ""),
+    KeySpec("smoke", "boolean", False),
+)
+KEYS_BY_NAME = {k.name: k for k in KEYS}
+SECRET_BY_RULE = ("adminPassword", "sshPrivateKey")

@@ -1,0 +1,264 @@
+"""Pure renderer of the gateway's nginx.conf: one TLS address in front of the Nexus docker
+connectors, pushes to `hosted`, pulls from `group` (see ../shared/docs/gateway-routing.md §4).
+
+Nothing here touches Kubernetes or the file system; components/gateway/component.py wires the text into
+a ConfigMap, and the real-process tests run it under Debian's nginx with `-p/-g`.
+"""
+from __future__ import annotations
+
+import re
+from textwrap import indent
+
+from components.gateway.tls_policy import PROFILES, TlsProfile
+
+__all__ = ["render_nginx_conf", "ROUTES", "HEALTH_PATH", "SEARCH_TARGETS"]
+
+HEALTH_PATH = "/nginx-health"
+# Who answers `docker search` (/v1/_ping, /v1/search): hosted (the how-to's choice and the default:
+# the how-to saw the group answer 500) or the group, which adds Docker Hub's index (README).
+SEARCH_TARGETS = ("hosted", "group")
+
+# Pieces of the distribution API grammar (reference/regexp.go, OCI spec). The name is a superset
+# of `path-component(/path-component)*`; a digest always has `algorithm:encoded`, which keeps
+# `blobs/uploads` from ever looking like `blobs/<digest>`.
+_NAME = r"[a-z0-9]+(?:[._/-]+[a-z0-9]+)*"
+_DIGEST = r"[a-z0-9]+(?:[+._-][a-z0-9]+)*:[a-zA-Z0-9=_-]+"
+_REF = r"[^/]+"
+
+# (regex on "$request_method $uri", backend, why). nginx checks map regexes in this order and takes
+# the first match; every pattern is end-anchored like distribution's own routes, so a repository
+# whose name contains "blobs/uploads" or "manifests" is still routed by its last path elements.
+# Anything not listed falls to `hosted` (the map default): unknown methods and writes fail closed,
+# never onto the read-only group.
+ROUTES: tuple[tuple[str, str, str], ...] = (
+    (r"^(?:GET|HEAD) /v2/$", "group", "ping / auth challenge (group and hosted share auth settings)"),
+    (r"^[^ ]+ /v2/token$", "group", "Bearer realm: GET+Basic and containerd's POST must hit one issuer"),
+    (rf"^[^ ]+ /v2/{_NAME}/blobs/uploads/[^/]*$", "hosted",
+     "upload sessions live in hosted: POST (?mount=, ?digest=), PATCH, PUT, GET status, DELETE"),
+    (rf"^GET /v2/{_NAME}/blobs/{_DIGEST}$", "group",
+     "layer pull; HEAD blobs stays on hosted: a push skips any layer the group says it has"),
+    (rf"^(?:GET|HEAD) /v2/{_NAME}/manifests/{_REF}$", "group",
+     "containerd resolves tags with HEAD only and never retries with GET"),
+    (rf"^(?:GET|HEAD) /v2/(?:_catalog|{_NAME}/tags/list|{_NAME}/referrers/{_DIGEST})$", "group",
+     "merged read views"),
+    (r"^(?:GET|HEAD) /v1/(?:_ping|search)$", "search", "docker search"),
+)
+
+_SIZE_RE = re.compile(r"^[1-9][0-9]*[kKmM]?$")
+_HOST_RE = re.compile(r"^(?:\[[0-9A-Fa-f:.]+\]|[A-Za-z0-9](?:[A-Za-z0-9.-]*[A-Za-z0-9])?)$")
+_PATH_RE = re.compile(r"^[^\s;{}\"'$\\#]+$")
+
+
+# ---------------------------------------------------------------------------------------- validation
+
+def _port(name: str, value) -> int:
+    if type(value) is not int or not 1 <= value <= 65535:
+        raise ValueError(f"{name} must be a TCP port 1-65535, got {value!r}")
+    return value
+
+
+def _positive(name: str, value) -> int:
+    if type(value) is not int or value < 1:
+        raise ValueError(f"{name} must be a positive integer, got {value!r}")
+    return value
+
+
+def _upstream(name: str, value) -> str:
+    """A `host:port` (host = DNS name, IPv4 or [IPv6]); returns the host part."""
+    host, sep, port = value.rpartition(":") if isinstance(value, str) else ("", "", "")
+    if not sep or not _HOST_RE.match(host) or not port.isdigit() or not 1 <= int(port) <= 65535:
+        raise ValueError(f"{name} must be host:port, got {value!r}")
+    return host
+
+
+def _path(name: str, value) -> str:
+    if not isinstance(value, str) or not _PATH_RE.match(value):
+        raise ValueError(f"{name} must be a file path without spaces, quotes, ';' or '$', got {value!r}")
+    return value
+
+
+def _size(name: str, value) -> str:
+    if not isinstance(value, str) or not _SIZE_RE.match(value):
+        raise ValueError(f"{name} must be an nginx size such as 64k or 1m, got {value!r}")
+    return value
+
+
+def _choice(name: str, value, choices: tuple[str, ...]) -> str:
+    if value not in choices:
+        raise ValueError(f"{name} must be one of {', '.join(choices)}, got {value!r}")
+    return value
+
+
+# ------------------------------------------------------------------------------------------- blocks
+
+def _routing_map(search_target: str) -> str:
+    lines = ['map "$request_method $uri" $registry_upstream {',
+             "    # $uri is already percent-decoded, '//' merged and '..' resolved, i.e. the path the",
+             "    # backends route on; the raw request line is what gets forwarded.",
+             "    default registry_hosted;  # fail closed: unknown methods/paths are writes -> hosted"]
+    for pattern, backend, why in ROUTES:
+        target = search_target if backend == "search" else backend
+        lines += [f"    # {why}", f'    "~{pattern}" registry_{target};']
+    return "\n".join(lines + ["}"])
+
+
+def _upstream_block(name: str, address: str, keepalive: int) -> str:
+    return (f"upstream {name} {{\n    server {address};\n"
+            f"    keepalive {keepalive};  # with proxy_http_version 1.1 and Connection \"\"\n}}")
+
+
+def _location_redirects(internal_hosts: list[str]) -> str:
+    """Absolute Locations that point at an internal backend or back at this gateway become relative
+    (clients resolve them against the URL they used); other hosts (e.g. storage redirects) are kept."""
+    hosts = "|".join(re.escape(h) for h in dict.fromkeys(internal_hosts))
+    return (f'proxy_redirect "~^https?://(?:{hosts})(?::[0-9]+)?(/.*)$" $1;\n'
+            "proxy_redirect https://$http_host/ /;\n"
+            "proxy_redirect http://$http_host/ /;")
+
+
+def _proxy_transport(*, timeout: int, internal_hosts: list[str]) -> str:
+    """Streaming proxy settings, set once at http level and inherited by every proxied location."""
+    return f"""proxy_http_version 1.1;          # unbuffered chunked request bodies and upstream keepalive need 1.1
+proxy_set_header Connection "";
+proxy_set_header Host $http_host;  # the client's host:port; Nexus builds realm/Location URLs from it
+proxy_set_header X-Forwarded-Proto $scheme;  # "https" on the registry ports (TLS ends here)
+proxy_set_header X-Forwarded-For $proxy_add_x_forwarded_for;
+proxy_set_header X-Real-IP $remote_addr;
+# no X-Forwarded-Host/-Port: Nexus 3.78-3.80 appends the port a second time
+client_max_body_size 0;          # layers have no size limit (a 413 at any hop breaks pushes)
+proxy_request_buffering off;     # stream uploads, never spool a layer to a temp file
+proxy_buffering off;             # stream downloads
+proxy_max_temp_file_size 0;      # even if an upstream re-enables buffering (X-Accel-Buffering)
+proxy_cache off;                 # a cache turns HEAD into GET
+proxy_connect_timeout 60s;
+proxy_send_timeout {timeout}s;
+proxy_read_timeout {timeout}s;   # a first pull through the proxy may wait on Docker Hub
+client_body_timeout {timeout}s;
+send_timeout {timeout}s;
+absolute_redirect off;           # keep relative Locations relative: nginx would add its own listen port
+{_location_redirects(internal_hosts)}"""
+
+
+def _health() -> str:
+    return (f"location = {HEALTH_PATH} {{  # readiness probe: answered by nginx, no upstream\n"
+            "    access_log off;\n    default_type text/plain;\n    return 200 \"ok\\n\";\n}")
+
+
+def _proxy(path: str, target: str) -> str:
+    return f"location {path} {{\n    proxy_pass http://{target};\n}}"
+
+
+def _server(listen: str, body: list[str]) -> str:
+    return "server {\n" + indent("\n".join([f"listen {listen};", *body]), "    ") + "\n}"
+
+
+def _tls_settings(cert_path: str, key_path: str, tls: TlsProfile) -> str:
+    """The certificate and the Mozilla profile `tls` (tls_policy.py)."""
+    ciphers = (f"ssl_ciphers {':'.join(tls.ciphers)};" if tls.ciphers
+               else "# no ssl_ciphers: TLS 1.2 is off, TLS 1.3 suites are set below")
+    return f"""ssl_certificate {cert_path};
+ssl_certificate_key {key_path};
+# Mozilla "{tls.name}" profile
+ssl_protocols {' '.join(tls.protocols)};
+{ciphers}
+ssl_conf_command Ciphersuites {':'.join(tls.ciphersuites)};
+ssl_ecdh_curve {':'.join(tls.curves)};
+ssl_prefer_server_ciphers off;
+ssl_session_cache shared:registry_tls:10m;  # resumption by session id, kept in this pod
+ssl_session_timeout 1h;
+ssl_session_tickets off;  # no ticket key that would live (unrotated) as long as the pod
+ssl_stapling off;         # a self-signed chain has no OCSP responder: stapling would only log errors"""
+
+
+def _temp_paths(temp_dir: str | None) -> str:
+    if temp_dir is None:
+        return "# temp paths: the build's defaults (nothing should ever be written there)"
+    return "\n".join(f"{kind}_temp_path {temp_dir}/{kind};"
+                     for kind in ("client_body", "proxy", "fastcgi", "uwsgi", "scgi"))
+
+
+# ------------------------------------------------------------------------------------------- render
+
+def render_nginx_conf(*, hosted_upstream: str, group_upstream: str, web_upstream: str,
+                      registry_port: int, web_port: int, cert_path: str, key_path: str,
+                      push_port: int | None = None, search_target: str = "hosted",
+                      tls_profile: str = "intermediate",
+                      worker_processes: int | str = "auto", worker_connections: int = 1024,
+                      timeout: int = 900, keepalive: int = 32,
+                      body_buffer_size: str = "128k", proxy_buffer_size: str = "128k",
+                      temp_dir: str | None = None) -> str:
+    """A complete nginx.conf for the gateway (no user/pid/daemon: the image or harness sets them).
+
+    registry_port: TLS, method x path routing between hosted and group.
+    push_port: optional TLS port straight to hosted, for pushes the table cannot serve (re-pushing an
+      image whose manifest the group already shows: containerd/ggcr HEAD it and skip the PUT).
+    web_port: plain HTTP to the Nexus UI/REST API, plus the readiness probe at HEALTH_PATH.
+    search_target: the backend of /v1/_ping and /v1/search (`docker search`), one of SEARCH_TARGETS.
+    tls_profile: the Mozilla profile of the TLS ports, a key of components.gateway.tls_policy.PROFILES.
+    """
+    hosts = [_upstream("hosted_upstream", hosted_upstream), _upstream("group_upstream", group_upstream)]
+    _upstream("web_upstream", web_upstream)
+    ports = {"registry_port": _port("registry_port", registry_port), "web_port": _port("web_port", web_port)}
+    if push_port is not None:
+        ports["push_port"] = _port("push_port", push_port)
+    if len(set(ports.values())) != len(ports):
+        raise ValueError(f"listen ports must be distinct, got {ports}")
+    tls = _tls_settings(_path("cert_path", cert_path), _path("key_path", key_path),
+                        PROFILES[_choice("tls_profile", tls_profile, tuple(PROFILES))])
+    _choice("search_target", search_target, SEARCH_TARGETS)
+    if worker_processes != "auto":
+        _positive("worker_processes", worker_processes)
+    _positive("worker_connections", worker_connections)
+    _positive("timeout", timeout)
+    _positive("keepalive", keepalive)
+    _size("body_buffer_size", body_buffer_size)
+    _size("proxy_buffer_size", proxy_buffer_size)
+    if temp_dir is not None:
+        _path("temp_dir", temp_dir)
+
+    servers = [_server(f"{registry_port} ssl", [
+        tls,
+        "# HTTP/1.1 only (no http2): Go clients would negotiate h2, whose upload flow control is slower",
+        _proxy("/v2/", "$registry_upstream"), _proxy("/v1/", "$registry_upstream"),
+        _health(),
+        "location / { return 404; }  # the UI is on the web port only",
+    ])]
+    if push_port is not None:
+        servers.append(_server(f"{push_port} ssl", [
+            tls,
+            "# push-only: everything to hosted, so no push-time HEAD is answered by the group",
+            _proxy("/v2/", "registry_hosted"),
+            "location / { return 404; }",
+        ]))
+    servers.append(_server(str(web_port), [_proxy("/", "nexus_web"), _health()]))
+
+    http = "\n\n".join([
+        f"""server_tokens off;
+default_type application/octet-stream;
+log_format gateway '$remote_addr "$request" $status $body_bytes_sent in=$request_length '
+                   't=$request_time up=$upstream_addr upstatus=$upstream_status';
+access_log /dev/stdout gateway;
+client_body_buffer_size {body_buffer_size};   # read size for streamed request bodies
+proxy_buffer_size {proxy_buffer_size};         # read size for streamed responses (and headers)
+proxy_buffers 4 {proxy_buffer_size};            # unused while buffering is off; keeps the sizes consistent
+large_client_header_buffers 4 32k;  # Bearer tokens can be long
+{_temp_paths(temp_dir)}""",
+        _proxy_transport(timeout=timeout, internal_hosts=hosts),
+        _routing_map(search_target),
+        _upstream_block("registry_hosted", hosted_upstream, keepalive),
+        _upstream_block("registry_group", group_upstream, keepalive),
+        _upstream_block("nexus_web", web_upstream, keepalive),
+        *servers,
+    ])
+    return f"""# nexus-registry gateway, rendered by components/gateway/nginx_conf.py; routing: docs gateway-routing.md
+worker_processes {worker_processes};
+error_log stderr;
+
+events {{
+    worker_connections {worker_connections};
+}}
+
+http {{
+{indent(http, "    ")}
+}}
+"""

@@ -1,0 +1,144 @@
+"""Dynamic resources for file blob stores and docker hosted/proxy/group repositories (one per Nexus object,
+`read` for drift); bodies and field tables in repository_payloads.py.
+"""
+from __future__ import annotations
+
+from typing import Any, ClassVar, Mapping, Optional
+
+import pulumi
+
+from components.nexus_config import repository_payloads as rp
+from components.nexus_config.client import NexusClient
+from components.nexus_config.provider_base import NamedObjectProvider, NexusResource
+
+
+class BlobStoreProvider(NamedObjectProvider):
+    fields = rp.BLOB_STORE_FIELDS
+    kind = "file blob store"
+
+    def _names(self, client: NexusClient) -> list[str]:
+        return [b.get("name", "") for b in client.get("/v1/blobstores") or []]
+
+    def _get(self, client: NexusClient, name: str) -> Optional[dict]:
+        return client.get(f"/v1/blobstores/file/{name}", missing_ok=True)
+
+    def _post(self, client: NexusClient, inputs: dict) -> None:
+        client.post("/v1/blobstores/file", rp.blob_store_create_request(inputs))
+
+    def _put(self, client: NexusClient, name: str, inputs: dict) -> None:
+        client.put(f"/v1/blobstores/file/{name}", rp.blob_store_update_request(inputs))
+
+    def _delete(self, client: NexusClient, name: str) -> None:
+        client.delete(f"/v1/blobstores/{name}")        # a store still in use: Nexus' 400 message surfaces
+
+    def _outs(self, name: str, body: dict) -> dict:
+        return rp.blob_store_outs(name, body)
+
+
+class _DockerRepositoryProvider(NamedObjectProvider):
+    repository_type: ClassVar[str]                     # hosted | proxy | group (the URL segment)
+
+    @property
+    def kind(self) -> str:                             # type: ignore[override]
+        return f"docker {self.repository_type} repository"
+
+    @staticmethod
+    def _request(inputs: Mapping[str, Any]) -> dict: raise NotImplementedError
+
+    @staticmethod
+    def _normalise(body: Mapping[str, Any]) -> dict: raise NotImplementedError
+
+    def _names(self, client: NexusClient) -> list[str]:
+        return [r.get("name", "") for r in client.get("/v1/repositories") or []]
+
+    def _get(self, client: NexusClient, name: str) -> Optional[dict]:
+        # 404 also when the name exists with another format or type: that object is not ours.
+        return client.get(f"/v1/repositories/docker/{self.repository_type}/{name}", missing_ok=True)
+
+    def _post(self, client: NexusClient, inputs: dict) -> None:
+        client.post(f"/v1/repositories/docker/{self.repository_type}", self._request(inputs))
+
+    def _put(self, client: NexusClient, name: str, inputs: dict) -> None:
+        client.put(f"/v1/repositories/docker/{self.repository_type}/{name}", self._request(inputs))
+
+    def _delete(self, client: NexusClient, name: str) -> None:
+        client.delete(f"/v1/repositories/{name}")      # Nexus also drops it from every group
+
+    def _outs(self, name: str, body: dict) -> dict:
+        return self._normalise(body)
+
+
+class DockerHostedRepositoryProvider(_DockerRepositoryProvider):
+    fields = rp.HOSTED_FIELDS
+    repository_type = "hosted"
+    _request = staticmethod(rp.hosted_request)
+    _normalise = staticmethod(rp.hosted_outs)
+
+
+class DockerProxyRepositoryProvider(_DockerRepositoryProvider):
+    fields = rp.PROXY_FIELDS
+    repository_type = "proxy"
+    _request = staticmethod(rp.proxy_request)
+    _normalise = staticmethod(rp.proxy_outs)
+    cross_check = staticmethod(rp.proxy_cross_check)
+
+
+class DockerGroupRepositoryProvider(_DockerRepositoryProvider):
+    fields = rp.GROUP_FIELDS
+    repository_type = "group"
+    _request = staticmethod(rp.group_request)
+    _normalise = staticmethod(rp.group_outs)
+    cross_check = staticmethod(rp.group_cross_check)
+
+    def _before_write(self, client: NexusClient, inputs: dict) -> None:
+        if inputs.get("writable_member"):
+            client.require_pro("writable_member (Nexus group writableMember, group deployment)")
+
+
+class BlobStore(NexusResource, module="nexus", name="BlobStore"):
+    """A file blob store. Inputs: nexus_url, name, path (default: name), soft_quota ({type, limit MB} or None)."""
+    _provider = BlobStoreProvider
+    name: pulumi.Output[str]
+    path: pulumi.Output[str]
+    soft_quota: pulumi.Output[Optional[dict]]
+
+
+class _DockerRepository(NexusResource):
+    _outputs = ("url",)
+    name: pulumi.Output[str]
+    blob_store: pulumi.Output[str]
+    http_port: pulumi.Output[Optional[int]]
+    force_basic_auth: pulumi.Output[bool]
+    v1_enabled: pulumi.Output[bool]
+    strict_content_type_validation: pulumi.Output[bool]
+    online: pulumi.Output[bool]
+    url: pulumi.Output[str]                       # Nexus' repository URL
+
+
+class DockerHostedRepository(_DockerRepository, module="nexus", name="DockerHostedRepository"):
+    """A docker hosted repository (push). Inputs: nexus_url, name, blob_store, http_port (None), force_basic_auth
+    (False), v1_enabled (False), strict_content_type_validation (True), write_policy ("allow" | "allow_once" |
+    "deny"; default "allow"), online (True)."""
+    _provider = DockerHostedRepositoryProvider
+    write_policy: pulumi.Output[str]
+
+
+class DockerProxyRepository(_DockerRepository, module="nexus", name="DockerProxyRepository"):
+    """A docker proxy repository (pull-through cache). Inputs: nexus_url, name, blob_store, remote_url,
+    docker_index ("HUB" | "REGISTRY" | "CUSTOM"; default "HUB"), index_url (only with CUSTOM), http_port,
+    content_max_age and metadata_max_age (minutes, default 1440), force_basic_auth, v1_enabled,
+    strict_content_type_validation, online."""
+    _provider = DockerProxyRepositoryProvider
+    remote_url: pulumi.Output[str]
+    docker_index: pulumi.Output[str]
+    index_url: pulumi.Output[Optional[str]]
+    content_max_age: pulumi.Output[int]
+    metadata_max_age: pulumi.Output[int]
+
+
+class DockerGroupRepository(_DockerRepository, module="nexus", name="DockerGroupRepository"):
+    """A docker group repository. Inputs: nexus_url, name, blob_store, members (ordered list), http_port,
+    force_basic_auth, v1_enabled, strict_content_type_validation, online, writable_member (Nexus Pro only)."""
+    _provider = DockerGroupRepositoryProvider
+    members: pulumi.Output[list]
+    writable_member: pulumi.Output[Optional[str]]

@@ -1,0 +1,145 @@
+"""Kubernetes objects for one Nexus Repository 3 instance, as plain camelCase dicts.
+
+Pure functions of NexusSpec, tested directly and validated against the Kubernetes schemas;
+components/nexus_server/component.py only wires them into Pulumi resources.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from components.k8s_meta import app_labels, metadata
+
+NEXUS_UID = 200              # the sonatype/nexus3 image runs as uid/gid 200
+WEB_PORT = 8081              # Nexus UI and REST API
+DATA_DIR = "/nexus-data"
+STATUS_PATH = "/service/rest/v1/status"
+WRITABLE_PATH = "/service/rest/v1/status/writable"
+PASSWORD_KEY = "password"    # key of the admin password in the Secret
+
+
+@dataclass(frozen=True)
+class NexusSpec:
+    name: str
+    namespace: str
+    image: str
+    jvm_options: str
+    memory: str
+    cpu: str
+    cpu_limit: str
+    hosted_port: int
+    group_port: int
+    storage_size: str = "50Gi"
+    storage_class: str = ""
+    host_path: str = ""
+    node_name: str = ""
+
+    @property
+    def labels(self) -> dict[str, str]:
+        return app_labels("nexus", self.name)
+
+    @property
+    def secret_name(self) -> str:
+        return f"{self.name}-admin"
+
+    @property
+    def claim_name(self) -> str:
+        return f"{self.name}-data"
+
+    @property
+    def service_host(self) -> str:
+        return f"{self.name}.{self.namespace}.svc"
+
+
+def admin_secret(spec: NexusSpec, password) -> dict:
+    """The Secret the pod reads NEXUS_SECURITY_INITIAL_PASSWORD from (`password` may be an Output)."""
+    return {"apiVersion": "v1", "kind": "Secret", "metadata": metadata(spec, spec.secret_name),
+            "type": "Opaque", "stringData": {PASSWORD_KEY: password}}
+
+
+def data_claim(spec: NexusSpec) -> dict:
+    claim = {"accessModes": ["ReadWriteOnce"], "resources": {"requests": {"storage": spec.storage_size}}}
+    if spec.storage_class:
+        claim["storageClassName"] = spec.storage_class
+    return {"apiVersion": "v1", "kind": "PersistentVolumeClaim",
+            "metadata": metadata(spec, spec.claim_name), "spec": claim}
+
+
+def _data_volume(spec: NexusSpec) -> dict:
+    if spec.host_path:
+        return {"name": "data", "hostPath": {"path": spec.host_path, "type": "DirectoryOrCreate"}}
+    return {"name": "data", "persistentVolumeClaim": {"claimName": spec.claim_name}}
+
+
+def _probe(path: str, *, period: int, failures: int, timeout: int = 5) -> dict:
+    return {"httpGet": {"path": path, "port": "web"}, "periodSeconds": period,
+            "failureThreshold": failures, "timeoutSeconds": timeout}
+
+
+def _chown_init_container(spec: NexusSpec) -> dict:
+    """A host directory is not covered by fsGroup: hand it to uid 200 once, as the original how-to's
+    `chown -R 200` did by hand (skipped when the top directory already belongs to 200)."""
+    script = (f'[ "$(stat -c %u {DATA_DIR})" = "{NEXUS_UID}" ] || '
+              f"chown -R {NEXUS_UID}:{NEXUS_UID} {DATA_DIR}")
+    return {"name": "chown-data", "image": spec.image, "command": ["sh", "-c", script],
+            "securityContext": {"runAsUser": 0, "runAsNonRoot": False, "allowPrivilegeEscalation": False,
+                                "capabilities": {"drop": ["ALL"], "add": ["CHOWN", "DAC_OVERRIDE", "FOWNER"]}},
+            "volumeMounts": [{"name": "data", "mountPath": DATA_DIR}],
+            "resources": {"requests": {"cpu": "50m", "memory": "32Mi"}, "limits": {"memory": "128Mi"}}}
+
+
+def nexus_container(spec: NexusSpec) -> dict:
+    return {
+        "name": "nexus",
+        "image": spec.image,
+        "ports": [{"name": "web", "containerPort": WEB_PORT},
+                  {"name": "docker-hosted", "containerPort": spec.hosted_port},
+                  {"name": "docker-group", "containerPort": spec.group_port}],
+        "env": [
+            {"name": "INSTALL4J_ADD_VM_PARAMS", "value": spec.jvm_options},
+            # Read by Nexus >= 3.76 on first start only; never a literal in the pod spec.
+            {"name": "NEXUS_SECURITY_INITIAL_PASSWORD",
+             "valueFrom": {"secretKeyRef": {"name": spec.secret_name, "key": PASSWORD_KEY}}},
+            {"name": "NEXUS_SECURITY_RANDOMPASSWORD", "value": "false"},
+        ],
+        "resources": {"requests": {"cpu": spec.cpu, "memory": spec.memory},
+                      "limits": {"cpu": spec.cpu_limit, "memory": spec.memory}},
+        # Nexus takes 2-3 minutes to start (longer on a first start with a migration): allow 15.
+        "startupProbe": _probe(STATUS_PATH, period=10, failures=90),
+        "readinessProbe": _probe(WRITABLE_PATH, period=15, failures=4),
+        "livenessProbe": _probe(STATUS_PATH, period=30, failures=6, timeout=10),
+        "volumeMounts": [{"name": "data", "mountPath": DATA_DIR}],
+        "securityContext": {"runAsNonRoot": True, "allowPrivilegeEscalation": False,
+                            "capabilities": {"drop": ["ALL"]}},
+    }
+
+
+def deployment(spec: NexusSpec) -> dict:
+    pod = {
+        "securityContext": {"runAsUser": NEXUS_UID, "runAsGroup": NEXUS_UID, "fsGroup": NEXUS_UID,
+                            "fsGroupChangePolicy": "OnRootMismatch",
+                            "seccompProfile": {"type": "RuntimeDefault"}},
+        "terminationGracePeriodSeconds": 120,
+        "containers": [nexus_container(spec)],
+        "volumes": [_data_volume(spec)],
+    }
+    if spec.host_path:
+        pod["initContainers"] = [_chown_init_container(spec)]
+    if spec.node_name:
+        pod["nodeSelector"] = {"kubernetes.io/hostname": spec.node_name}
+    return {
+        "apiVersion": "apps/v1", "kind": "Deployment", "metadata": metadata(spec, spec.name),
+        "spec": {
+            "replicas": 1,  # one embedded-database instance; a second pod would corrupt it
+            "strategy": {"type": "Recreate"},  # the RWO volume and the DB lock forbid overlap
+            "selector": {"matchLabels": spec.labels},
+            "template": {"metadata": {"labels": spec.labels}, "spec": pod},
+        },
+    }
+
+
+def service(spec: NexusSpec) -> dict:
+    ports = [{"name": "web", "port": WEB_PORT, "targetPort": "web"},
+             {"name": "docker-hosted", "port": spec.hosted_port, "targetPort": "docker-hosted"},
+             {"name": "docker-group", "port": spec.group_port, "targetPort": "docker-group"}]
+    return {"apiVersion": "v1", "kind": "Service", "metadata": metadata(spec, spec.name),
+            "spec": {"type": "ClusterIP", "selector": spec.labels, "ports": ports}}

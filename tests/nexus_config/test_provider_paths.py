@@ -1,0 +1,90 @@
+"""The state contract: every dynamic provider's `module.Class` path, as Pulumi stores it.
+
+Each dynamic resource's `__provider` input is the provider instance pickled *by reference*: the stack state
+holds the class's module path, and `pulumi refresh` / `pulumi destroy` import that path again, possibly months
+later, with whatever code is checked out then. So a path listed here must stay importable forever. Moving or
+renaming a provider class means: keep the old module as an alias that re-exports the class from its new home,
+add the new path here, and keep the old one (see README "For contributors").
+"""
+from __future__ import annotations
+
+import importlib
+import pickle
+import pkgutil
+import sys
+
+import dill
+import pulumi
+import pytest
+from pulumi.dynamic import ResourceProvider
+
+import components
+
+# Every path any stack state may hold. Append only; never remove a line once a release has shipped it.
+STORED_PROVIDER_PATHS = (
+    "components.nexus_config.repositories.BlobStoreProvider",
+    "components.nexus_config.repositories.DockerHostedRepositoryProvider",
+    "components.nexus_config.repositories.DockerProxyRepositoryProvider",
+    "components.nexus_config.repositories.DockerGroupRepositoryProvider",
+    "components.nexus_config.server_settings.ActiveRealmsProvider",
+    "components.nexus_config.server_settings.AnonymousAccessProvider",
+    "components.nexus_config.server_settings.CommunityEulaProvider",
+)
+
+
+def _resolve(path: str) -> type:
+    module, _, name = path.rpartition(".")
+    return getattr(importlib.import_module(module), name)
+
+
+def _global_pickle(path: str) -> bytes:
+    """The bytes by which a pickle refers to a class (protocol 0 GLOBAL): what the state keeps of it."""
+    module, _, name = path.rpartition(".")
+    return b"c" + module.encode() + b"\n" + name.encode() + b"\n."
+
+
+def provider_classes() -> list[type]:
+    """The provider class of every dynamic resource defined in components/ (what `__provider` pickles)."""
+    for info in pkgutil.walk_packages(components.__path__, "components."):
+        importlib.import_module(info.name)          # side-effect free by rule (tested here too)
+    found, todo = set(), [pulumi.dynamic.Resource]
+    while todo:
+        for sub in todo.pop().__subclasses__():
+            todo.append(sub)
+            provider = vars(sub).get("_provider")
+            if sub.__module__.startswith("components.") and isinstance(provider, type):
+                found.add(provider)
+    return sorted(found, key=lambda c: f"{c.__module__}.{c.__qualname__}")
+
+
+@pytest.mark.parametrize("path", STORED_PROVIDER_PATHS)
+def test_every_stored_path_still_imports_a_provider_class(path):
+    cls = _resolve(path)
+    assert isinstance(cls, type) and issubclass(cls, ResourceProvider), path
+    assert pickle.loads(_global_pickle(path)) is cls
+
+
+def test_every_provider_class_pickles_under_a_listed_path():
+    classes = provider_classes()
+    assert classes, "no provider classes found under components/"
+    for cls in classes:
+        path = f"{cls.__module__}.{cls.__qualname__}"
+        assert path in STORED_PROVIDER_PATHS, (
+            f"{path} is not in STORED_PROVIDER_PATHS: a new provider must be listed; a moved one must keep its "
+            f"old module as an alias (README 'For contributors') and list the new path too")
+        assert cls.__module__.encode() in dill.dumps(cls()), f"{path} must pickle by reference"
+
+
+def test_an_alias_module_keeps_an_old_path_loadable(tmp_path, monkeypatch):
+    """How a move is done: the old module stays as an alias that re-exports the class from its new home, and
+    state that names the old path still loads the same class."""
+    cls = _resolve(STORED_PROVIDER_PATHS[0])
+    (tmp_path / "old_provider_home.py").write_text(
+        f"# alias kept for stack state written before the move\nfrom {cls.__module__} import {cls.__name__}  # noqa: F401\n")
+    monkeypatch.syspath_prepend(str(tmp_path))
+    try:
+        assert pickle.loads(_global_pickle(f"old_provider_home.{cls.__name__}")) is cls
+    finally:
+        sys.modules.pop("old_provider_home", None)
+    with pytest.raises(ModuleNotFoundError):          # and without the alias, the old path is gone
+        pickle.loads(_global_pickle(f"no_such_provider_home.{cls.__name__}"))

@@ -1,0 +1,43 @@
+"""A canonical, comparable record of what the program registers for a stack: URN, type, parent, options and
+inputs of every resource (secrets still wrapped). A dynamic resource's `__provider` is recorded as the class
+name and attributes of the unpickled provider instead of the pickle bytes, because the bytes name the
+provider's module, which a layout change may move (under an alias; see README "For contributors").
+
+Regenerate the golden files after an intended change: `UPDATE_SNAPSHOTS=1 make test`.
+"""
+from __future__ import annotations
+
+import base64
+import json
+from pathlib import Path
+from typing import Any
+
+import dill
+
+from tests.support.stack import SECRET_SIG, ProgramRun
+
+GOLDEN = Path(__file__).resolve().parents[1] / "stack" / "snapshots"
+
+
+def _provider(value: Any) -> Any:
+    blob = value["value"] if isinstance(value, dict) and SECRET_SIG in value else value
+    provider = dill.loads(base64.b64decode(blob))
+    return {"class": type(provider).__qualname__,
+            "attributes": {k: repr(v) for k, v in sorted(vars(provider).items())}}
+
+
+def snapshot(run: ProgramRun) -> list[dict]:
+    out = []
+    for r in run.resources:
+        inputs = dict(r.inputs)
+        if "__provider" in inputs:
+            inputs["__provider"] = _provider(inputs["__provider"])
+        options = {k: v for k, v in r.options.items() if k != "urn"}
+        options["dependencies"] = sorted(options.get("dependencies", []))   # the SDK gathers them unordered
+        out.append({"urn": r.options.get("urn"), "type": r.typ, "custom": r.custom, "options": options,
+                    "inputs": inputs})
+    return sorted(out, key=lambda e: e["urn"] or "")
+
+
+def as_text(run: ProgramRun) -> str:
+    return json.dumps(snapshot(run), indent=1, sort_keys=True, default=repr) + "\n"
