@@ -7,6 +7,13 @@ import pulumi
 
 from components.clients import DockerClientTrust, DockerClientTrustArgs, SmokeCheck, SmokeCheckArgs
 from components.clients.docker_trust import ca_path
+from components.cluster_pull import (
+    NodeRegistryTrust,
+    NodeRegistryTrustArgs,
+    RegistryPullSecrets,
+    RegistryPullSecretsArgs,
+)
+from components.cluster_pull.manifests import NodeTrustSpec
 from components.config import load_settings
 from components.gateway import NginxGateway, NginxGatewayArgs
 from components.gateway.manifests import GatewaySpec
@@ -87,6 +94,37 @@ if settings.docker_hosts:
         registry_address=gateway.registry_address,
         ca_cert_pem=cert.ca_cert_pem,
         ssh_private_key=pulumi.Output.secret(settings.ssh_private_key.reveal()),
+    ))
+
+
+def pull_credentials() -> tuple[pulumi.Input[str], pulumi.Output[str]]:
+    """The login the cluster's pull Secrets hold: (user name, secret password Output).
+
+    PLACEHOLDER — replaced by the pull user when accounts land: the accounts component's first pull user's
+    name and password Outputs. Until then it is the admin account.
+    """
+    return "admin", admin_password
+
+
+if settings.pull_secret_namespaces:
+    pull_user, pull_password = pull_credentials()
+    RegistryPullSecrets("pull-secrets", RegistryPullSecretsArgs(
+        # The stack's own namespace through NexusServer's output, so its Secret waits until it exists.
+        namespaces={ns: nexus.namespace if ns == settings.namespace else ns
+                    for ns in settings.pull_secret_namespaces},
+        secret_name=settings.pull_secret_name,
+        registry_address=gateway.registry_address,
+        push_address=gateway.push_address,
+        pull_username=pull_user,
+        pull_password=pull_password,
+    ))
+
+if settings.trust_on_nodes:
+    NodeRegistryTrust("node-trust", NodeRegistryTrustArgs(
+        spec=NodeTrustSpec(name="registry-node-trust", namespace=nexus.namespace),
+        registry_address=gateway.registry_address,
+        push_address=gateway.push_address,
+        ca_cert_pem=cert.ca_cert_pem,
     ))
 
 if settings.smoke:

@@ -20,6 +20,7 @@ from components.config_values import (
     check_host_path,
     check_name,
     check_namespace,
+    check_object_name,
     check_positive,
     check_positive_quantity,
     check_search_target,
@@ -128,6 +129,9 @@ class Settings:
     gateway_replicas: int
     docker_hosts: tuple[DockerHost, ...] = field(default_factory=tuple)
     ssh_private_key: Optional[Secret] = None
+    pull_secret_namespaces: tuple[str, ...] = ()
+    pull_secret_name: str = "registry-pull"
+    trust_on_nodes: bool = False
     smoke: bool = False
 
     @property
@@ -284,6 +288,10 @@ def parse_settings(raw: Mapping[str, Optional[str]], secret_keys: frozenset[str]
     if docker_hosts and ssh_key is None:
         r.fail("sshPrivateKey", "", "is required when dockerHosts is set (pulumi config set --secret sshPrivateKey < key)")
 
+    pull_namespaces = r.each("pullSecretNamespaces", v("pullSecretNamespaces"), check_namespace)
+    for duplicate in sorted({ns for ns in pull_namespaces if pull_namespaces.count(ns) > 1}):
+        r.fail("pullSecretNamespaces", duplicate, "is listed twice; each namespace gets one pull Secret")
+
     settings = dict(
         namespace=namespace,
         create_namespace=v("createNamespace"),
@@ -321,6 +329,9 @@ def parse_settings(raw: Mapping[str, Optional[str]], secret_keys: frozenset[str]
         gateway_replicas=v("gatewayReplicas", check_positive),
         docker_hosts=docker_hosts,
         ssh_private_key=ssh_key,
+        pull_secret_namespaces=pull_namespaces,
+        pull_secret_name=v("pullSecretName", check_object_name),
+        trust_on_nodes=v("trustOnNodes"),
         smoke=v("smoke"),
     )
     if r.problems:

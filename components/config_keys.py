@@ -57,6 +57,9 @@ KEYS: tuple[KeySpec, ...] = (
     KeySpec("dockerHosts", "array", []),
     # Secret by rule, checked at run time: Pulumi refuses a `secret: true` key that has a default.
     KeySpec("sshPrivateKey", "string", ""),
+    KeySpec("pullSecretNamespaces", "array", []),
+    KeySpec("pullSecretName", "string", "registry-pull"),
+    KeySpec("trustOnNodes", "boolean", False),
     KeySpec("smoke", "boolean", False),
 )
 KEYS_BY_NAME = {k.name: k for k in KEYS}

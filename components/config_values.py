@@ -15,6 +15,7 @@ NEXUS_NAME_RE = re.compile(r"^[a-zA-Z0-9\-]{1}[a-zA-Z0-9_\-\.]*$")
 
 
 DNS_LABEL_RE = re.compile(r"^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?$")
+DNS_SUBDOMAIN_RE = re.compile(r"^(?=.{1,253}$)[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$")
 DNS_NAME_RE = re.compile(r"^(?=.{1,253}$)([a-zA-Z0-9]([-a-zA-Z0-9]{0,61}[a-zA-Z0-9])?)(\.[a-zA-Z0-9]([-a-zA-Z0-9]{0,61}[a-zA-Z0-9])?)*$")
 QUANTITY_RE = re.compile(r"^(\d+(\.\d+)?)(Ki|Mi|Gi|Ti|Pi|Ei|m|k|M|G|T|P|E)?$")
 HEAP_RE = re.compile(r"^(\d+)([mMgG])$")
@@ -147,6 +148,13 @@ def check_name(value: str) -> str:
 def check_namespace(value: str) -> str:
     if not DNS_LABEL_RE.match(value):
         raise ValueError("must be a DNS-1123 label (lowercase letters, digits, '-')")
+    return value
+
+
+def check_object_name(value: str) -> str:
+    """A Kubernetes object name such as a Secret's: a DNS-1123 subdomain."""
+    if not DNS_SUBDOMAIN_RE.match(value):
+        raise ValueError("must be a DNS-1123 subdomain (lowercase letters, digits, '-', '.'; at most 253)")
     return value
 
 

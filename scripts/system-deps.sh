@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Installs the Debian packages the real-gateway tests need, when they are missing.
+# Installs the Debian packages the real-gateway tests (and the busybox script tests) need, when missing.
 # Without root (or apt-get) it only says what is missing: `make test` then runs every other layer and
 # names the skipped one; CI (root, CI=true) installs them and fails on any skipped layer.
 set -euo pipefail
@@ -8,6 +8,7 @@ command -v nginx >/dev/null 2>&1 || [ -x /usr/sbin/nginx ] || need+=(nginx)
 command -v docker-registry >/dev/null 2>&1 || need+=(docker-registry)
 command -v skopeo >/dev/null 2>&1 || need+=(skopeo)
 command -v openssl >/dev/null 2>&1 || need+=(openssl)
+command -v busybox >/dev/null 2>&1 || need+=(busybox)
 [ ${#need[@]} -eq 0 ] && exit 0
 if [ "$(id -u)" -ne 0 ] || ! command -v apt-get >/dev/null 2>&1; then
   echo "system-deps: missing ${need[*]}; the real gateway tests will be skipped" \

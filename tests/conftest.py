@@ -22,6 +22,9 @@ LAYERS = {
     "real": ("real gateway layer (nginx, distribution registry, skopeo on 127.0.0.1)",
              ("nginx", "docker-registry", "skopeo", "openssl"),
              "as root: bash scripts/system-deps.sh (Debian/Ubuntu)"),
+    "busybox": ("busybox layer (the node-trust DaemonSet's script under busybox sh and applets, as in its image)",
+                ("busybox",),
+                "as root: bash scripts/system-deps.sh (Debian/Ubuntu)"),
 }
 
 

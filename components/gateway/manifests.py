@@ -4,12 +4,12 @@ components/gateway/component.py wires them; tests validate them against the Kube
 """
 from __future__ import annotations
 
-import hashlib
 from dataclasses import dataclass
 from typing import Optional
 
 from components.gateway.nginx_conf import HEALTH_PATH
-from components.k8s_meta import app_labels, metadata
+from components.k8s_meta import CHECKSUM_ANNOTATION, app_labels, metadata
+from components.k8s_meta import checksum  # noqa: F401 (component.py uses gm.checksum)
 
 CONF_DIR = "/etc/nginx/registry"
 TLS_DIR = "/etc/nginx/registry-tls"
@@ -47,15 +47,6 @@ class GatewaySpec:
         if self.push_port:
             ports["push"] = self.push_port
         return ports
-
-
-def checksum(*parts: str) -> str:
-    """Pod-template annotation: a new value rolls the pods (nginx reads its config and cert at start)."""
-    digest = hashlib.sha256()
-    for part in parts:
-        digest.update(part.encode())
-        digest.update(b"\0")
-    return digest.hexdigest()
 
 
 def config_map(spec: GatewaySpec, nginx_conf) -> dict:
@@ -99,7 +90,7 @@ def deployment(spec: GatewaySpec, config_checksum) -> dict:
             "replicas": spec.replicas,
             "selector": {"matchLabels": spec.labels},
             "template": {"metadata": {"labels": spec.labels,
-                                      "annotations": {"nexus-registry/config-checksum": config_checksum}},
+                                      "annotations": {CHECKSUM_ANNOTATION: config_checksum}},
                          "spec": pod},
         },
     }

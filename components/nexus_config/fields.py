@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from typing import Any, Callable, Iterable, Mapping, Optional, Sequence
 from urllib.parse import urlparse
 
+from pulumi.output import Unknown
 from pulumi.runtime.rpc import UNKNOWN
 
 # Nexus' repository / blob store name pattern (NamePatternConstants; the spec's `name.pattern`).
@@ -28,7 +29,12 @@ class InvalidValue(ValueError):
 
 
 def is_unknown(value: Any) -> bool:
-    """True for Pulumi's preview placeholder, also inside lists and dicts (values not known until apply)."""
+    """True for Pulumi's preview placeholder, also inside lists and dicts (values not known until apply).
+
+    The engine sends it as the UNKNOWN string; the SDK's provider server hands check() and diff() a
+    `pulumi.output.Unknown` instead (it deserializes with keep_unknowns)."""
+    if isinstance(value, Unknown):
+        return True
     if isinstance(value, str):
         return value == UNKNOWN
     if isinstance(value, (list, tuple)):
@@ -215,6 +221,21 @@ def diff_inputs(fields: Iterable[Field], olds: Mapping[str, Any], news: Mapping[
                or _comparable(olds.get(f.key), f.fold_case) != _comparable(news.get(f.key), f.fold_case)]
     replace_keys = {f.key for f in fields if f.replaces}
     return changed, [k for k in changed if k in replace_keys]
+
+
+def from_wire(value: Any) -> Any:
+    """A value as it came through Pulumi's RPC boundary, with its whole numbers made integers again.
+
+    The engine carries every number as a double (google.protobuf.Value.number_value): an input that check() made
+    9897 reaches create/update/read as 9897.0, and Nexus' API takes JSON integers there. No input is fractional.
+    """
+    if isinstance(value, float) and value.is_integer():
+        return int(value)
+    if isinstance(value, (list, tuple)):
+        return [from_wire(v) for v in value]
+    if isinstance(value, Mapping):
+        return {k: from_wire(v) for k, v in value.items()}
+    return value
 
 
 def _comparable(value: Any, fold_case: bool) -> Any:

@@ -73,7 +73,8 @@ class NexusProvider(ResourceProvider):
                           delete_before_replace=True if replaces else None)
 
     def _inputs(self, props: Mapping[str, Any]) -> dict:
-        return {f.key: props.get(f.key) for f in self.fields}
+        # What create/update build requests from: numbers crossed the RPC boundary as doubles since check().
+        return {field.key: f.from_wire(props.get(field.key)) for field in self.fields}
 
     def _client(self, props: Mapping[str, Any]) -> NexusClient:
         try:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from components.config import SettingsError, parse_settings
-from tests.support.stack import TEST_PASSWORD, run_program
+from tests.support.stack import TEST_PASSWORD, run_program, stack_config
 
 # (id, stack overrides, secret overrides, the key the error must name, a fragment of the reason)
 RULES = [
@@ -55,6 +55,12 @@ RULES = [
     ("docker-host-needs-key", {"dockerHosts": ["root@192.168.129.50"]}, {}, "sshPrivateKey", "dockerHosts"),
     ("ssh-key-plaintext", {"dockerHosts": ["root@192.168.129.50"], "sshPrivateKey": "KEY"}, {}, "sshPrivateKey",
      "--secret"),
+    ("pull-namespace-dns-label", {"pullSecretNamespaces": ["team-a", "Team_B"]}, {}, "pullSecretNamespaces",
+     "DNS-1123 label"),
+    ("pull-namespace-twice", {"pullSecretNamespaces": ["team-a", "nexus", "team-a"]}, {}, "pullSecretNamespaces",
+     "listed twice"),
+    ("pull-secret-name", {"pullSecretName": "Registry_Pull"}, {}, "pullSecretName", "DNS-1123 subdomain"),
+    ("pull-secret-name-empty", {"pullSecretName": ""}, {}, "pullSecretName", "DNS-1123 subdomain"),
 ]
 
 
@@ -116,3 +122,25 @@ def test_tls_profile_and_search_target_parse():
     s = parse_settings({**base, "tlsProfile": "modern", "certValidityHours": "2160", "searchTarget": "group"},
                        {"adminPassword"})
     assert (s.tls_profile, s.search_target, s.cert_validity_hours) == ("modern", "group", 2160)
+
+
+def test_trust_on_nodes_must_be_a_boolean():
+    """The CLI refuses a non-boolean for a boolean key before the program runs; the parser names it too."""
+    with pytest.raises(TypeError, match="trustOnNodes"):
+        stack_config("dev", {"trustOnNodes": "yes"})
+    with pytest.raises(SettingsError) as caught:
+        parse_settings({"adminPassword": TEST_PASSWORD, "publicIps": '["10.0.0.1"]', "trustOnNodes": "yes"},
+                       {"adminPassword"})
+    assert caught.value.keys == ["trustOnNodes"]
+    assert "nexus-registry:trustOnNodes = 'yes': must be true or false" in str(caught.value)
+
+
+def test_cluster_pull_keys_parse():
+    s = parse_settings({"adminPassword": TEST_PASSWORD, "publicIps": '["10.1.1.1"]',
+                        "pullSecretNamespaces": '["team-a", "nexus"]', "pullSecretName": "nexus.pull",
+                        "trustOnNodes": "true"}, {"adminPassword"})
+    assert s.pull_secret_namespaces == ("team-a", "nexus")
+    assert (s.pull_secret_name, s.trust_on_nodes) == ("nexus.pull", True)
+    defaults = parse_settings({"adminPassword": TEST_PASSWORD, "publicIps": '["10.1.1.1"]'}, {"adminPassword"})
+    assert (defaults.pull_secret_namespaces, defaults.pull_secret_name, defaults.trust_on_nodes) == \
+        ((), "registry-pull", False)

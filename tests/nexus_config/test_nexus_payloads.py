@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import pytest
+from pulumi.output import Unknown
 from pulumi.runtime.rpc import UNKNOWN
 
 from components.nexus_config import fields as f
@@ -96,12 +97,19 @@ def test_proxy_custom_index_needs_an_index_url_and_others_refuse_one():
     assert inputs["docker_index"] == "CUSTOM"
 
 
-def test_unknown_preview_values_pass_check_unvalidated():
-    inputs = checked(rp.GROUP_FIELDS, {"nexus_url": UNKNOWN, "name": "g", "blob_store": UNKNOWN,
-                                      "members": ["docker-hosted", UNKNOWN], "http_port": UNKNOWN},
+# The engine's placeholder string, and what the SDK's provider server turns it into before check() and diff().
+UNKNOWNS = pytest.mark.parametrize("unknown", [UNKNOWN, Unknown()], ids=["wire-string", "sdk-object"])
+
+
+@UNKNOWNS
+def test_unknown_preview_values_pass_check_unvalidated(unknown):
+    inputs = checked(rp.GROUP_FIELDS, {"nexus_url": unknown, "name": "g", "blob_store": unknown,
+                                      "members": ["docker-hosted", unknown], "http_port": unknown},
                      rp.group_cross_check)
-    assert inputs["nexus_url"] == UNKNOWN and inputs["members"] == ["docker-hosted", UNKNOWN]
-    assert inputs["http_port"] == UNKNOWN
+    assert inputs["nexus_url"] is unknown and inputs["members"] == ["docker-hosted", unknown]
+    assert inputs["http_port"] is unknown
+    assert f.diff_inputs(rp.GROUP_FIELDS, {**inputs, "nexus_url": URL}, inputs)[0] == [
+        "nexus_url", "blob_store", "http_port", "members"]
 
 
 # ---- diff ----------------------------------------------------------------------------------------------------
@@ -138,6 +146,16 @@ def test_diff_of_blob_store_path_is_case_sensitive():
 
 
 # ---- request builders and read normalisers -------------------------------------------------------------------
+
+def test_from_wire_gives_whole_numbers_back_as_integers_and_leaves_the_rest():
+    value = {"http_port": 9897.0, "soft_quota": {"type": "spaceUsedQuota", "limit": 1024.0}, "ratio": 0.5,
+             "members": ["a", 2.0], "online": True, "name": "docker-hosted", "none": None}
+    normalised = f.from_wire(value)
+    assert normalised == {"http_port": 9897, "soft_quota": {"type": "spaceUsedQuota", "limit": 1024},
+                          "ratio": 0.5, "members": ["a", 2], "online": True, "name": "docker-hosted", "none": None}
+    assert type(normalised["http_port"]) is int and type(normalised["soft_quota"]["limit"]) is int
+    assert normalised["online"] is True
+
 
 def test_hosted_request_sends_uppercase_policy_and_port_only_when_set():
     body = rp.hosted_request(HOSTED)

@@ -1,6 +1,7 @@
 """The dynamic providers against the Nexus double over real HTTP: lifecycles, drift, convergence, faults, dill."""
 from __future__ import annotations
 
+import asyncio
 import base64
 import dataclasses
 import json
@@ -15,6 +16,8 @@ from typing import Any, Callable
 import pytest
 from pulumi.dynamic import ResourceProvider
 from pulumi.dynamic.dynamic import serialize_provider
+from pulumi.output import Unknown
+from pulumi.runtime import rpc
 from pulumi.runtime.rpc import UNKNOWN
 
 from components.nexus_config import repositories as repos
@@ -173,9 +176,10 @@ def test_rename_and_blob_store_move_are_delete_before_replace(nexus):
     assert moved_url.changes is True and moved_url.replaces == []
 
 
-def test_preview_unknowns_pass_check_and_count_as_changes(nexus):
+@pytest.mark.parametrize("unknown", [UNKNOWN, Unknown()], ids=["wire-string", "sdk-object"])
+def test_preview_unknowns_pass_check_and_count_as_changes(nexus, unknown):
     provider = provider_for(repos.DockerGroupRepositoryProvider, nexus)
-    news = checked(provider, nexus, name="g", blob_store=UNKNOWN, members=[UNKNOWN])
+    news = checked(provider, nexus, name="g", blob_store=unknown, members=[unknown])
     olds = {**news, "blob_store": "default", "members": ["docker-hosted"]}
     diff = provider.diff("g", olds, news)
     assert diff.changes is True and diff.replaces == ["blob_store"]
@@ -279,6 +283,29 @@ def test_create_refuses_an_existing_object_ignoring_case_without_touching_it(nex
         make_hosted(nexus, "docker-hosted", http_port=9897)
     assert nexus.counts["POST"] == posts
     assert "httpPort" not in nexus.repository("docker-hosted")["docker"]
+
+
+def _through_the_wire(props: dict) -> dict:
+    """Props as the provider server hands them over: serialized by Pulumi's rpc (every number a double)."""
+    loop = asyncio.new_event_loop()            # as the server does; asyncio.run would unset the current loop
+    try:
+        return rpc.deserialize_properties(loop.run_until_complete(rpc.serialize_properties(props, {})))
+    finally:
+        loop.close()
+
+
+def test_numbers_that_crossed_the_rpc_boundary_as_doubles_reach_nexus_as_integers(nexus):
+    proxy = provider_for(repos.DockerProxyRepositoryProvider, nexus)
+    inputs = checked(proxy, nexus, name="docker-proxy", blob_store="default", remote_url="https://hub.example",
+                     http_port=9898)
+    wire = _through_the_wire(inputs)
+    assert wire["http_port"] == 9898.0 and isinstance(wire["content_max_age"], float)
+    outs = proxy.create(wire).outs
+    body = nexus.repository("docker-proxy")
+    sent = [body["docker"]["httpPort"], body["proxy"]["contentMaxAge"], body["proxy"]["metadataMaxAge"]]
+    assert sent == [9898, 1440, 1440] and all(type(n) is int for n in sent)
+    proxy.update("docker-proxy", _through_the_wire(outs), _through_the_wire({**inputs, "content_max_age": 60}))
+    assert type(nexus.repository("docker-proxy")["proxy"]["contentMaxAge"]) is int
 
 
 def test_create_failing_with_nexus_400_surfaces_its_message_once(nexus):

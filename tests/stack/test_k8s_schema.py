@@ -15,6 +15,8 @@ VARIANTS = {
                                            "pushPort": 5443}),
     "dev-storage-class-no-retain": ("dev", {"storageClass": "fast-ssd", "retainData": False,
                                             "createNamespace": False}),
+    "prod-cluster-pull": ("prod", {"pullSecretNamespaces": ["team-a", "nexus"], "trustOnNodes": True,
+                                   "pushPort": 10002}),
 }
 
 
@@ -34,6 +36,8 @@ def test_every_kubernetes_object_validates(variant):
     stack, overrides = VARIANTS[variant]
     objects = run_program(stack, overrides).kubernetes_objects()
     assert objects, "no Kubernetes objects registered"
+    if overrides.get("trustOnNodes"):
+        assert {"DaemonSet", "ConfigMap", "Secret"} <= {o.plain["kind"] for o in objects}
     for obj in objects:
         manifest = _ints(obj.plain)
         try:

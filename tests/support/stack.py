@@ -82,6 +82,7 @@ class Registered:
     inputs: dict          # as the engine received them: secrets still wrapped
     custom: bool
     options: dict = field(default_factory=dict)   # parent URN, retainOnDelete, dependencies, …
+    wire: bytes = b""     # the inputs exactly as RegisterResource carried them (a serialized protobuf Struct)
 
     @property
     def plain(self) -> dict:
@@ -149,6 +150,7 @@ class RecordingMonitor(MockMonitor):
             timeouts = request.customTimeouts
             registered = next(r for r in reversed(self.mocks_ref.run.resources)
                               if r.typ == request.type and r.name == request.name)
+            registered.wire = request.object.SerializeToString()
             registered.options = {
                 "urn": response.urn,
                 "parent": request.parent,
@@ -163,10 +165,14 @@ class RecordingMonitor(MockMonitor):
 
 
 class RecordingMocks(pulumi.runtime.Mocks):
-    """Echo inputs back as state and add the computed outputs the program reads."""
+    """Echo inputs back as state and add the computed outputs the program reads.
 
-    def __init__(self, run: ProgramRun):
+    In a preview every resource is one `pulumi preview` would create: its id is not known yet.
+    """
+
+    def __init__(self, run: ProgramRun, preview: bool = False):
         self.run = run
+        self.preview = preview
 
     def new_resource(self, args: pulumi.runtime.MockResourceArgs):
         self.run.resources.append(Registered(args.typ, args.name, args.inputs, bool(args.custom)))
@@ -183,20 +189,24 @@ class RecordingMocks(pulumi.runtime.Mocks):
             md.setdefault("name", args.name)
             md.setdefault("namespace", "default")
             state["metadata"] = md
-        return f"{args.name}-id", state
+        return ("" if self.preview else f"{args.name}-id"), state
 
     def call(self, args: pulumi.runtime.MockCallArgs):
         return {}
 
 
-def run_program(stack: str = "dev", overrides: dict | None = None, secrets: dict | None = None) -> ProgramRun:
-    """Run __main__.py for `stack` under mocks; raises what the program raises (e.g. SettingsError)."""
+def run_program(stack: str = "dev", overrides: dict | None = None, secrets: dict | None = None,
+                preview: bool = False) -> ProgramRun:
+    """Run __main__.py for `stack` under mocks; raises what the program raises (e.g. SettingsError).
+
+    `preview`: as `pulumi preview` of a stack that has no resources yet (ids and what derives from them unknown).
+    """
     config, secret_keys = stack_config(stack, overrides, secrets)
     run = ProgramRun()
     runtime_settings.reset_options(project=PROJECT, stack=stack)
     pulumi.runtime.set_all_config(config, secret_keys)
-    mocks = RecordingMocks(run)
-    pulumi.runtime.set_mocks(mocks, project=PROJECT, stack=stack, preview=False, monitor=RecordingMonitor(mocks))
+    mocks = RecordingMocks(run, preview)
+    pulumi.runtime.set_mocks(mocks, project=PROJECT, stack=stack, preview=preview, monitor=RecordingMonitor(mocks))
     errors: list[BaseException] = []
 
     async def collect() -> None:
