@@ -74,6 +74,8 @@ gateway = NginxGateway("gateway", NginxGatewayArgs(
     cert_pem=cert.cert_pem,
     private_key_pem=cert.private_key_pem,
     registry_host=settings.registry_host,
+    tls_profile=settings.tls_profile,
+    search_target=settings.search_target,
 ))
 
 nexus_url = settings.nexus_url or gateway.web_url
@@ -83,6 +85,7 @@ repos = DockerRepoSet("docker-repos", DockerRepoSetArgs(
     hosted=settings.hosted,
     group=settings.group,
     proxy=settings.proxy,
+    search_target=settings.search_target,
     shared_blob_store=settings.shared_blob_store,
     anonymous_pull=settings.anonymous_pull,
     accept_eula=settings.accept_eula,

@@ -26,6 +26,7 @@ from components.config_values import (
     check_positive_quantity,
     check_privilege_repository,
     check_rotation,
+    check_search_target,
     check_storage_class,
     check_user_id,
     heap_bytes,
@@ -39,6 +40,7 @@ from components.config_values import (
     parse_url,
     quantity_bytes,
 )
+from components.gateway import tls_policy
 
 
 class Secret:
@@ -118,9 +120,11 @@ class Settings:
     cert_validity_hours: int
     cert_early_renewal_hours: int
     ca_validity_hours: int
+    tls_profile: str
     hosted: Repo
     group: Repo
     proxy: Repo
+    search_target: str
     shared_blob_store: bool
     anonymous_pull: bool
     accept_eula: bool
@@ -283,6 +287,11 @@ def parse_settings(raw: Mapping[str, Optional[str]], secret_keys: frozenset[str]
     ca_validity = v("caValidityHours", check_positive)
     if ca_validity and validity and ca_validity < validity:
         r.fail("caValidityHours", ca_validity, f"must be at least certValidityHours={validity}")
+    tls = v("tlsProfile", tls_policy.profile)
+    if tls and validity and validity > tls.max_cert_validity_hours:
+        r.fail("certValidityHours", validity,
+               f"must be at most {tls.max_cert_validity_hours} ({tls.max_cert_lifespan_days} days) with "
+               f"tlsProfile={tls.name}: Mozilla's maximum certificate lifespan for that profile")
 
     docker_hosts = r.each("dockerHosts", v("dockerHosts"), parse_docker_host)
     ssh_key = r.secret("sshPrivateKey", v("sshPrivateKey"))
@@ -328,9 +337,11 @@ def parse_settings(raw: Mapping[str, Optional[str]], secret_keys: frozenset[str]
         cert_validity_hours=validity,
         cert_early_renewal_hours=renewal,
         ca_validity_hours=ca_validity,
+        tls_profile=tls.name if tls else None,
         hosted=Repo(names["hostedRepo"], port=connector_ports["hostedPort"]),
         group=Repo(names["groupRepo"], port=connector_ports["groupPort"]),
         proxy=Repo(names["proxyRepo"], remote_url=v("proxyRemoteUrl", parse_url)),
+        search_target=v("searchTarget", check_search_target),
         shared_blob_store=v("sharedBlobStore"),
         anonymous_pull=v("anonymousPull"),
         accept_eula=v("acceptEula"),

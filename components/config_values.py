@@ -8,6 +8,8 @@ import re
 from dataclasses import dataclass
 from urllib.parse import urlparse
 
+from components.gateway.nginx_conf import SEARCH_TARGETS
+
 # Nexus' repository / blob store name pattern (NamePatternConstants).
 NEXUS_NAME_RE = re.compile(r"^[a-zA-Z0-9\-]{1}[a-zA-Z0-9_\-\.]*$")
 
@@ -212,4 +214,10 @@ def check_rotation(value: str) -> str:
         raise ValueError("must be a non-empty string without leading or trailing spaces, e.g. 2026-05-01")
     if len(value) > ROTATION_MAX:
         raise ValueError(f"must be at most {ROTATION_MAX} characters")
+    return value
+
+
+def check_search_target(value: str) -> str:
+    if value not in SEARCH_TARGETS:
+        raise ValueError(f"must be {' or '.join(SEARCH_TARGETS)} (the repository that answers docker search)")
     return value

@@ -30,6 +30,7 @@ class DockerRepoSetArgs:
     hosted: Repo
     group: Repo
     proxy: Repo
+    search_target: str = "hosted"    # the repository the gateway sends `docker search` to
     shared_blob_store: bool = False
     anonymous_pull: bool = False
     accept_eula: bool = False
@@ -71,10 +72,13 @@ class DockerRepoSet(pulumi.ComponentResource):
 
         # Group and hosted share one auth setup (Bearer token, no forced Basic): the gateway answers the
         # /v2/ challenge from the group and sends pushes to hosted, so clients must see the same scheme.
+        # The V1 API ("Allow clients to use the V1 API") is on where the gateway sends `docker search`
+        # (/v1/_ping, /v1/search), and only there.
         hosted = DockerHostedRepository(f"{name}-hosted", nexus_url=url, name=args.hosted.name,
                                         blob_store=store_of["hosted"], http_port=args.hosted.port,
                                         force_basic_auth=False, write_policy="allow",
-                                        cleanup_policies=_names_of(policies.get("hosted")), opts=child)
+                                        cleanup_policies=_names_of(policies.get("hosted")),
+                                        v1_enabled=args.search_target == "hosted", opts=child)
         proxy = DockerProxyRepository(f"{name}-proxy", nexus_url=url, name=args.proxy.name,
                                       blob_store=store_of["proxy"], remote_url=args.proxy.remote_url,
                                       docker_index="HUB", force_basic_auth=False,
@@ -82,11 +86,10 @@ class DockerRepoSet(pulumi.ComponentResource):
                                       cleanup_policies=_names_of(policies.get("proxy")),
                                       remote_username=args.docker_hub_username,
                                       remote_password=args.docker_hub_token, opts=child)
-        # v1 on the group answers `docker search` (/v1/search), which the gateway sends there.
         group = DockerGroupRepository(f"{name}-group", nexus_url=url, name=args.group.name,
                                       blob_store=store_of["group"], members=[hosted.name, proxy.name],
-                                      http_port=args.group.port, force_basic_auth=False, v1_enabled=True,
-                                      opts=child)
+                                      http_port=args.group.port, force_basic_auth=False,
+                                      v1_enabled=args.search_target == "group", opts=child)
         realms = ActiveRealms(f"{name}-realms", nexus_url=url, realms=[DOCKER_TOKEN_REALM], opts=child)
         anonymous = AnonymousAccess(f"{name}-anonymous", nexus_url=url, enabled=args.anonymous_pull,
                                     opts=child)

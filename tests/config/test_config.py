@@ -45,6 +45,10 @@ RULES = [
     ("cert-validity", {"certValidityHours": 0}, {}, "certValidityHours", "greater than zero"),
     ("cert-renewal", {"certEarlyRenewalHours": 9000}, {}, "certEarlyRenewalHours", "certValidityHours"),
     ("ca-validity", {"caValidityHours": 100}, {}, "caValidityHours", "at least certValidityHours"),
+    ("tls-profile", {"tlsProfile": "old"}, {}, "tlsProfile", "one of intermediate, modern"),
+    ("cert-lifespan-intermediate", {"certValidityHours": 9000}, {}, "certValidityHours", "(366 days)"),
+    ("cert-lifespan-modern", {"tlsProfile": "modern"}, {}, "certValidityHours", "(90 days) with tlsProfile=modern"),
+    ("search-target", {"searchTarget": "proxy"}, {}, "searchTarget", "hosted or group"),
     ("nginx-image", {"nginxImage": "nginx"}, {}, "nginxImage", "pinned"),
     ("gateway-replicas", {"gatewayReplicas": 0}, {}, "gatewayReplicas", "greater than zero"),
     ("docker-host-format", {"dockerHosts": ["192.168.129.50"]}, {"sshPrivateKey": "KEY"}, "dockerHosts", "user@host"),
@@ -163,6 +167,15 @@ def test_capitalised_repositories_are_fine_without_accounts():
     s = parse_settings({"adminPassword": TEST_PASSWORD, "publicIps": '["10.1.1.1"]', "hostedRepo": "Docker-Hosted"},
                        {"adminPassword"})
     assert s.hosted.name == "Docker-Hosted"
+
+
+def test_tls_profile_and_search_target_parse():
+    base = {"adminPassword": TEST_PASSWORD, "publicIps": '["10.1.1.1"]'}
+    s = parse_settings(base, {"adminPassword"})
+    assert (s.tls_profile, s.search_target, s.cert_validity_hours) == ("intermediate", "hosted", 8760)
+    s = parse_settings({**base, "tlsProfile": "modern", "certValidityHours": "2160", "searchTarget": "group"},
+                       {"adminPassword"})
+    assert (s.tls_profile, s.search_target, s.cert_validity_hours) == ("modern", "group", 2160)
 
 
 def test_trust_on_nodes_must_be_a_boolean():
