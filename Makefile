@@ -4,7 +4,7 @@ VENV   := venv
 PY     := $(VENV)/bin/python
 STACK  ?= dev
 
-.PHONY: up test venv system-deps bench clean
+.PHONY: up test venv system-deps bench bench-load clean
 
 $(VENV)/.installed: requirements.txt requirements-dev.txt
 	$(PYTHON) -m venv $(VENV)
@@ -34,6 +34,10 @@ system-deps:
 
 bench: venv system-deps
 	$(PY) bench/gateway_throughput.py
+
+## 50 containerd-style clients through the gateway and directly: req/s, p50/p99 latency, errors.
+bench-load: venv system-deps
+	$(PY) bench/gateway_load.py
 
 clean:
 	rm -rf $(VENV) .pytest_cache

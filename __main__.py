@@ -17,7 +17,9 @@ from components.cluster_pull.manifests import NodeTrustSpec
 from components.config import load_settings
 from components.gateway import NginxGateway, NginxGatewayArgs
 from components.gateway.manifests import GatewaySpec
-from components.nexus_config import DockerRepoSet, DockerRepoSetArgs
+from components.nexus_config import (DockerAccounts, DockerAccountsArgs, DockerRepoSet, DockerRepoSetArgs,
+                                     Housekeeping, HousekeepingArgs)
+from components.nexus_config.housekeeping_payloads import invalidate_cache_command
 from components.nexus_server import NexusServer, NexusServerArgs
 from components.nexus_server.manifests import NexusSpec
 from components.tls import SelfSignedCert, SelfSignedCertArgs
@@ -80,18 +82,57 @@ gateway = NginxGateway("gateway", NginxGatewayArgs(
     cert_pem=cert.cert_pem,
     private_key_pem=cert.private_key_pem,
     registry_host=settings.registry_host,
+    tls_profile=settings.tls_profile,
+    search_target=settings.search_target,
 ))
 
+nexus_url = settings.nexus_url or gateway.web_url
+upkeep = settings.housekeeping
 repos = DockerRepoSet("docker-repos", DockerRepoSetArgs(
-    nexus_url=settings.nexus_url or gateway.web_url,
+    nexus_url=nexus_url,
     hosted=settings.hosted,
     group=settings.group,
     proxy=settings.proxy,
+    search_target=settings.search_target,
     shared_blob_store=settings.shared_blob_store,
     anonymous_pull=settings.anonymous_pull,
     accept_eula=settings.accept_eula,
+    docker_hub_username=settings.docker_hub.username if settings.docker_hub else None,
+    docker_hub_token=pulumi.Output.secret(settings.docker_hub.token.reveal()) if settings.docker_hub else None,
+    negative_cache_minutes=settings.proxy_negative_cache_minutes,
+    proxy_cleanup_days=upkeep.proxy_cleanup_days,
+    hosted_cleanup_days=upkeep.hosted_cleanup_days,
+    soft_quota=upkeep.soft_quota.request() if upkeep.soft_quota else None,
     depends_on=[nexus.service, gateway.service],
 ))
+
+if upkeep.tasks:
+    Housekeeping("housekeeping", HousekeepingArgs(
+        nexus_url=nexus_url,
+        blob_stores=repos.blob_store_names,
+        hosted=repos.hosted_name,
+        proxy=repos.proxy_name if upkeep.proxy_cleanup_days else None,
+        proxy_keep_hours=24 * upkeep.proxy_cleanup_days,
+        cron=upkeep.cron,
+        depends_on=[nexus.service, gateway.service, *repos.resources],
+    ))
+
+# Least-privilege docker users (pushUsers, pullUsers) instead of admin, with generated passwords.
+accounts = None
+if settings.push_users or settings.pull_users:
+    accounts = DockerAccounts("docker-accounts", DockerAccountsArgs(
+        nexus_url=nexus_url,
+        hosted_repo=settings.hosted.name,
+        group_repo=settings.group.name,
+        push_users=settings.push_users,
+        pull_users=settings.pull_users,
+        registry_address=gateway.registry_address,
+        push_address=gateway.push_address,
+        rotation=settings.credentials_rotation,
+        depends_on=list(repos.resources),
+    ))
+pusher = (accounts.first_push_user, accounts.first_push_password) if accounts and accounts.first_push_user \
+    else ("admin", admin_password)
 
 if settings.docker_hosts:
     DockerClientTrust("docker-trust", DockerClientTrustArgs(
@@ -102,17 +143,8 @@ if settings.docker_hosts:
     ))
 
 
-def pull_credentials() -> tuple[pulumi.Input[str], pulumi.Output[str]]:
-    """The login the cluster's pull Secrets hold: (user name, secret password Output).
-
-    PLACEHOLDER — replaced by the pull user when accounts land: the accounts component's first pull user's
-    name and password Outputs. Until then it is the admin account.
-    """
-    return "admin", admin_password
-
-
-if settings.pull_secret_namespaces:
-    pull_user, pull_password = pull_credentials()
+if settings.pull_secret_namespaces:      # the settings require a pull user for it: the Secrets never hold admin
+    pull_user, pull_password = accounts.first_pull_user, accounts.first_pull_password
     RegistryPullSecrets("pull-secrets", RegistryPullSecretsArgs(
         # The stack's own namespace through NexusServer's output, so its Secret waits until it exists.
         namespaces={ns: nexus.namespace if ns == settings.namespace else ns
@@ -134,12 +166,16 @@ if settings.trust_on_nodes:
     ))
 
 if settings.smoke:
+    # With accounts, the push and pull users run it: the admin password is then not handed to it at all.
     SmokeCheck("registry-smoke", SmokeCheckArgs(
         registry_address=gateway.registry_address,
         ca_cert_pem=cert.ca_cert_pem,
-        password=admin_password,
+        user=pusher[0],
+        password=pusher[1],
+        pull_user=accounts.first_pull_user if accounts else None,
+        pull_password=accounts.first_pull_password if accounts else None,
         triggers=[gateway.registry_address, cert.ca_cert_pem, repos.repositories],
-        depends_on=list(repos.resources),
+        depends_on=[*repos.resources, *(accounts.resources if accounts else [])],
     ))
 
 registry = gateway.registry_address
@@ -150,7 +186,13 @@ pulumi.export("nexus_url", gateway.web_url)
 pulumi.export("ca_cert_pem", cert.ca_cert_pem)
 pulumi.export("ca_path", registry.apply(ca_path))
 pulumi.export("repositories", repos.repositories)
-pulumi.export("docker_login", registry.apply(lambda a: f"docker login {a} -u admin"))
+pulumi.export("blob_stores", repos.blob_stores)
+pulumi.export("proxy_cache_invalidate", pulumi.Output.all(nexus_url, repos.proxy_name).apply(
+    lambda v: invalidate_cache_command(*v)))
+pulumi.export("docker_login", pulumi.Output.all(registry, pusher[0]).apply(
+    lambda v: f"docker login {v[0]} -u {v[1]}"))
+if accounts:
+    pulumi.export("docker_credentials", accounts.credentials)
 pulumi.export("docker_pull_example", registry.apply(lambda a: f"docker pull {a}/library/busybox:latest"))
 pulumi.export("docker_push_example", registry.apply(
     lambda a: f"docker tag busybox:latest {a}/team/busybox:1 && docker push {a}/team/busybox:1"))

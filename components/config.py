@@ -10,6 +10,7 @@ from dataclasses import dataclass, field
 from typing import Callable, Mapping, Optional
 from urllib.parse import urlparse
 
+from components.config_housekeeping import DockerHubLogin, Housekeeping, read_housekeeping
 from components.config_keys import KEYS, KEYS_BY_NAME, PROJECT, SECRET_BY_RULE, KeySpec  # noqa: F401 (re-exported)
 from components.config_values import (
     DEFAULT_NEXUS_PASSWORD,
@@ -25,7 +26,11 @@ from components.config_values import (
     check_object_name,
     check_positive,
     check_positive_quantity,
+    check_privilege_repository,
+    check_rotation,
+    check_search_target,
     check_storage_class,
+    check_user_id,
     heap_bytes,
     parse_dns_name,
     parse_docker_host,
@@ -37,6 +42,7 @@ from components.config_values import (
     parse_url,
     quantity_bytes,
 )
+from components.gateway import tls_policy
 
 
 class Secret:
@@ -117,9 +123,11 @@ class Settings:
     cert_validity_hours: int
     cert_early_renewal_hours: int
     ca_validity_hours: int
+    tls_profile: str
     hosted: Repo
     group: Repo
     proxy: Repo
+    search_target: str
     shared_blob_store: bool
     anonymous_pull: bool
     accept_eula: bool
@@ -133,6 +141,12 @@ class Settings:
     pull_secret_name: str = "registry-pull"
     trust_on_nodes: bool = False
     smoke: bool = False
+    docker_hub: Optional[DockerHubLogin] = None       # proxy credentials for Docker Hub (token secret)
+    proxy_negative_cache_minutes: int = 5
+    housekeeping: Housekeeping = field(default_factory=Housekeeping)
+    push_users: tuple[str, ...] = ()
+    pull_users: tuple[str, ...] = ()
+    credentials_rotation: str = "1"
 
     @property
     def registry_host(self) -> str:
@@ -285,15 +299,31 @@ def parse_settings(raw: Mapping[str, Optional[str]], secret_keys: frozenset[str]
     ca_validity = v("caValidityHours", check_positive)
     if ca_validity and validity and ca_validity < validity:
         r.fail("caValidityHours", ca_validity, f"must be at least certValidityHours={validity}")
+    tls = v("tlsProfile", tls_policy.profile)
+    if tls and validity and validity > tls.max_cert_validity_hours:
+        r.fail("certValidityHours", validity,
+               f"must be at most {tls.max_cert_validity_hours} ({tls.max_cert_lifespan_days} days) with "
+               f"tlsProfile={tls.name}: Mozilla's maximum certificate lifespan for that profile")
 
     docker_hosts = r.each("dockerHosts", v("dockerHosts"), parse_docker_host)
     ssh_key = r.secret("sshPrivateKey", v("sshPrivateKey"))
     if docker_hosts and ssh_key is None:
         r.fail("sshPrivateKey", "", "is required when dockerHosts is set (pulumi config set --secret sshPrivateKey < key)")
 
+    push_users, pull_users = _users(r)
+    if push_users or pull_users:
+        for key in ("hostedRepo", "groupRepo"):
+            if names[key]:
+                r.checked(key, names[key], check_privilege_repository)
+
     pull_namespaces = r.each("pullSecretNamespaces", v("pullSecretNamespaces"), check_namespace)
     for duplicate in sorted({ns for ns in pull_namespaces if pull_namespaces.count(ns) > 1}):
         r.fail("pullSecretNamespaces", duplicate, "is listed twice; each namespace gets one pull Secret")
+    if pull_namespaces and not pull_users:
+        # The cluster pulls as a pull-only user, never as admin (whose password reconfigures Nexus).
+        r.fail("pullSecretNamespaces", list(pull_namespaces),
+               "needs a pull-only user for the Secrets to hold: list one in pullUsers "
+               "(pulumi config set --path 'pullUsers[0]' cluster-pull)")
 
     settings = dict(
         namespace=namespace,
@@ -320,9 +350,11 @@ def parse_settings(raw: Mapping[str, Optional[str]], secret_keys: frozenset[str]
         cert_validity_hours=validity,
         cert_early_renewal_hours=renewal,
         ca_validity_hours=ca_validity,
+        tls_profile=tls.name if tls else None,
         hosted=Repo(names["hostedRepo"], port=connector_ports["hostedPort"]),
         group=Repo(names["groupRepo"], port=connector_ports["groupPort"]),
         proxy=Repo(names["proxyRepo"], remote_url=v("proxyRemoteUrl", parse_url)),
+        search_target=v("searchTarget", check_search_target),
         shared_blob_store=v("sharedBlobStore"),
         anonymous_pull=v("anonymousPull"),
         accept_eula=v("acceptEula"),
@@ -336,6 +368,10 @@ def parse_settings(raw: Mapping[str, Optional[str]], secret_keys: frozenset[str]
         pull_secret_name=v("pullSecretName", check_object_name),
         trust_on_nodes=v("trustOnNodes"),
         smoke=v("smoke"),
+        **read_housekeeping(r, quantity_bytes(storage_size) if storage_size else None),
+        push_users=push_users,
+        pull_users=pull_users,
+        credentials_rotation=v("credentialsRotation", check_rotation),
     )
     if r.problems:
         raise SettingsError(r.problems)
@@ -351,6 +387,27 @@ def _distinct(r: _Reader, values: Mapping[str, object], what: str = "port") -> N
             r.fail(key, value, f"the same {what} as {seen[value]}; they must differ")
         else:
             seen[value] = key
+
+
+def _users(r: _Reader) -> tuple[tuple[str, ...], tuple[str, ...]]:
+    """pushUsers and pullUsers: valid Nexus user ids, each listed once across both keys (ignoring case, as
+    Nexus' user lookups do)."""
+    seen: dict[str, str] = {}
+    lists = {}
+    for key in ("pushUsers", "pullUsers"):
+        kept = []
+        for user in r.each(key, r.value(key), check_user_id):
+            other = seen.get(user.lower())
+            if other is None:
+                seen[user.lower()] = key
+                kept.append(user)
+            elif other == key:
+                r.fail(key, user, f"is listed twice in {key} (Nexus user ids ignore case)")
+            else:
+                r.fail(key, user, f"is in both {other} and {key}; a user is either push or pull "
+                                  f"(push users can pull too)")
+        lists[key] = tuple(kept)
+    return lists["pushUsers"], lists["pullUsers"]
 
 
 def load_settings() -> Settings:

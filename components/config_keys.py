@@ -41,16 +41,27 @@ KEYS: tuple[KeySpec, ...] = (
     KeySpec("certValidityHours", "integer", 8760),
     KeySpec("certEarlyRenewalHours", "integer", 720),
     KeySpec("caValidityHours", "integer", 87600),
+    KeySpec("tlsProfile", "string", "intermediate"),
     KeySpec("hostedRepo", "string", "docker-hosted"),
     KeySpec("hostedPort", "integer", 9897),
     KeySpec("groupRepo", "string", "docker-group"),
     KeySpec("groupPort", "integer", 9896),
+    KeySpec("searchTarget", "string", "hosted"),
     KeySpec("proxyRepo", "string", "docker-proxy"),
     KeySpec("proxyRemoteUrl", "string", "https://registry-1.docker.io"),
+    KeySpec("dockerHubUsername", "string", ""),
+    # Secret by rule, like sshPrivateKey (a default rules out `secret: true`).
+    KeySpec("dockerHubToken", "string", ""),
+    KeySpec("proxyNegativeCacheMinutes", "integer", 5),
     KeySpec("sharedBlobStore", "boolean", False),
     KeySpec("anonymousPull", "boolean", False),
     KeySpec("acceptEula", "boolean", False),
     KeySpec("nexusUrl", "string", ""),
+    KeySpec("proxyCleanupDays", "integer", 30),
+    KeySpec("hostedCleanupDays", "integer", 0),
+    KeySpec("housekeeping", "boolean", True),
+    KeySpec("housekeepingCron", "string", "0 0 2 ? * SUN"),
+    KeySpec("blobStoreSoftQuota", "string", ""),
     KeySpec("nginxImage", "string", "nginx:1.28.0-alpine"),
     KeySpec("gatewayReplicas", "integer", 1),
     KeySpec("gatewayDrainSeconds", "integer", 300),
@@ -61,6 +72,9 @@ KEYS: tuple[KeySpec, ...] = (
     KeySpec("pullSecretName", "string", "registry-pull"),
     KeySpec("trustOnNodes", "boolean", False),
     KeySpec("smoke", "boolean", False),
+    KeySpec("pushUsers", "array", []),
+    KeySpec("pullUsers", "array", []),
+    KeySpec("credentialsRotation", "string", "1"),
 )
 KEYS_BY_NAME = {k.name: k for k in KEYS}
-SECRET_BY_RULE = ("adminPassword", "sshPrivateKey")
+SECRET_BY_RULE = ("adminPassword", "sshPrivateKey", "dockerHubToken")

@@ -8,6 +8,8 @@ import re
 from dataclasses import dataclass
 from urllib.parse import urlparse
 
+from components.gateway.nginx_conf import SEARCH_TARGETS
+
 # Nexus' repository / blob store name pattern (NamePatternConstants).
 NEXUS_NAME_RE = re.compile(r"^[a-zA-Z0-9\-]{1}[a-zA-Z0-9_\-\.]*$")
 
@@ -25,6 +27,9 @@ MIN_NEXUS_VERSION = (3, 76)      # NEXUS_SECURITY_INITIAL_PASSWORD arrived in 3.
 # it (components/gateway/manifests.py); the lower bound leaves nginx at least 15 s to finish transfers.
 GATEWAY_DRAIN_RANGE = (30, 86400)
 DEFAULT_NEXUS_PASSWORD = "admin123"
+NEXUS_USER_ID_MAX = 200          # a longer user id makes Nexus answer 500 (observed on 3.76.1)
+NEXUS_BUILTIN_USERS = ("admin", "anonymous")
+ROTATION_MAX = 100
 _BINARY = {"Ki": 2**10, "Mi": 2**20, "Gi": 2**30, "Ti": 2**40, "Pi": 2**50, "Ei": 2**60}
 _DECIMAL = {"": 1, "m": 1e-3, "k": 1e3, "M": 1e6, "G": 1e9, "T": 1e12, "P": 1e15, "E": 1e18}
 
@@ -188,4 +193,42 @@ def check_drain_seconds(value: int) -> int:
     if not low <= value <= high:
         raise ValueError(f"must be between {low} and {high} seconds (a 10 s preStop delay and a 5 s margin "
                          "come out of it before nginx's worker_shutdown_timeout)")
+    return value
+
+
+def check_user_id(value: str) -> str:
+    """A Nexus local user id: Nexus' name pattern (ApiCreateUser's @Pattern), at most 200 characters, not a
+    built-in user."""
+    if not NEXUS_NAME_RE.match(value):
+        raise ValueError("must match Nexus' user id pattern ^[a-zA-Z0-9\\-]{1}[a-zA-Z0-9_\\-\\.]*$ (letters, "
+                         "digits, '-', '_', '.'; not starting with '_' or '.')")
+    if len(value) > NEXUS_USER_ID_MAX:
+        raise ValueError(f"must be at most {NEXUS_USER_ID_MAX} characters")
+    if value.lower() in NEXUS_BUILTIN_USERS:
+        raise ValueError("is a Nexus built-in user; choose another name")
+    return value
+
+
+def check_privilege_repository(value: str) -> str:
+    """A repository name that role privileges can name. Nexus builds `nx-repository-view-docker-<name>-<action>`
+    from the stored name verbatim and compares privilege ids case-sensitively, while docker repository names are
+    documented lowercase: a name with capitals could give a privilege id Nexus never made."""
+    if value != value.lower():
+        raise ValueError(f"must be lowercase for the push/pull roles: their privileges (e.g. "
+                         f"nx-repository-view-docker-{value}-read) must be exactly the ones Nexus creates for "
+                         f"the repository, and docker repository names are lowercase")
+    return value
+
+
+def check_rotation(value: str) -> str:
+    if not value.strip() or value != value.strip():
+        raise ValueError("must be a non-empty string without leading or trailing spaces, e.g. 2026-05-01")
+    if len(value) > ROTATION_MAX:
+        raise ValueError(f"must be at most {ROTATION_MAX} characters")
+    return value
+
+
+def check_search_target(value: str) -> str:
+    if value not in SEARCH_TARGETS:
+        raise ValueError(f"must be {' or '.join(SEARCH_TARGETS)} (the repository that answers docker search)")
     return value

@@ -8,6 +8,7 @@ still proves every layer.
 from __future__ import annotations
 
 import os
+import pickle
 import shutil
 
 import pytest
@@ -70,6 +71,19 @@ def pytest_terminal_summary(terminalreporter, exitstatus, config):
     if in_ci():
         terminalreporter.write_line(f"CI=true: {len(skipped)} skipped test(s) count as a failure: "
                                     "CI must prove every layer", red=True)
+
+
+# pulumi.dynamic.serialize_provider wraps pickle._Pickler._batch_setitems in a sorting wrapper on every call and
+# never unwraps it, so each serialization nests one more level: after some hundreds in one process (a program run
+# serializes every dynamic resource's provider) pickling overflows the stack. A `pulumi up` serializes a few dozen;
+# this test process serializes thousands, so every test starts from the original pickler.
+_PICKLER = (pickle._Pickler._batch_setitems, pickle._Pickler.save_dict)
+
+
+@pytest.fixture(autouse=True)
+def _unwrap_pulumis_pickler_patch():
+    yield
+    pickle._Pickler._batch_setitems, pickle._Pickler.save_dict = _PICKLER
 
 
 @pytest.fixture(scope="session")

@@ -2,11 +2,15 @@
 `docker login` / `docker push` / `docker pull` use it, in pure Python + requests (no docker needed).
 
     NEXUS_REGISTRY_PASSWORD=... python -m components.clients.smoke --registry 10.0.0.5:30443 --ca ca.crt --user admin
+    NEXUS_REGISTRY_PASSWORD=... NEXUS_PULL_PASSWORD=... python -m components.clients.smoke \
+        --registry 10.0.0.5:30443 --ca ca.crt --user ci --pull-user cluster
 
 Steps: ping (`GET /v2/`, TLS verified against --ca only), login (the 401 challenge: Basic, or a Bearer
 token from the realm), push (a tiny generated image), pull (HEAD by tag as containerd does, then GET
 the manifest and every blob, digests checked), and optionally a HEAD on an image behind the Docker
-Hub proxy. Passwords and tokens are never printed.
+Hub proxy. With --pull-user, that user logs in separately (login-pull), does the pull and the proxy
+check, and must then be refused a push (no-push: 401 or 403 when it starts an upload). Passwords and
+tokens are never printed.
 """
 from __future__ import annotations
 
@@ -39,6 +43,7 @@ from components.clients.registry_client import (  # noqa: F401
 
 DEFAULT_REPO = "smoke/nexus-registry-smoke"
 PASSWORD_ENV = ("NEXUS_REGISTRY_PASSWORD", "REGISTRY_PASSWORD")
+PULL_PASSWORD_ENV = ("NEXUS_PULL_PASSWORD",)
 DOCKER_MANIFEST = "application/vnd.docker.distribution.manifest.v2+json"
 DOCKER_MANIFEST_LIST = "application/vnd.docker.distribution.manifest.list.v2+json"
 OCI_MANIFEST = "application/vnd.oci.image.manifest.v1+json"
@@ -154,6 +159,10 @@ def ping(client: RegistryClient) -> tuple[str, requests.Response]:
     return f"{url} {resp.status_code} {challenge.scheme.capitalize() if challenge else 'open'}", resp
 
 
+def _who(client: RegistryClient) -> str:
+    return client.credentials[0] if client.credentials else "anonymous"
+
+
 def login(client: RegistryClient, ping_resp: requests.Response) -> str:
     """What `docker login` does: answer the /v2/ challenge, then GET /v2/ must be 200."""
     if ping_resp.status_code == 200:
@@ -162,7 +171,7 @@ def login(client: RegistryClient, ping_resp: requests.Response) -> str:
         raise SmokeError("login failed: the registry asks for credentials (Basic) and none were given"
                          if client.credentials is None else "login failed: no usable challenge on GET /v2/")
     resp = client.send("GET", client.url("/v2/"))
-    who = client.credentials[0] if client.credentials else "anonymous"
+    who = _who(client)
     if resp.status_code != 200:
         raise SmokeError(f"login failed for {who}: GET /v2/ with {client.scheme.capitalize()} "
                          f"→ {describe(resp)}")
@@ -236,6 +245,31 @@ def pull(client: RegistryClient, repo: str, tag: str, image: Image) -> str:
     return f"{repo}:{tag} → {digest}; manifest and {len(descriptors)} blobs verified"
 
 
+def _cancel_upload(client: RegistryClient, started: requests.Response) -> str:
+    """Leave no upload session behind: DELETE its Location, as `docker push` does when interrupted."""
+    location = started.headers.get("Location")
+    if not location:
+        return "no upload Location to cancel"
+    try:
+        done = client.request("DELETE", location, expect=None)
+    except SmokeError as exc:
+        return f"the upload could not be cancelled: {exc}"
+    return "the upload was cancelled" if done.status_code < 300 else \
+        f"the upload could not be cancelled: DELETE → {describe(done)}"
+
+
+def refuse_push(client: RegistryClient, repo: str) -> str:
+    """A pull-only user must be refused a push where docker starts one (POST an upload): 401 or 403."""
+    path = f"/v2/{repo}/blobs/uploads/"
+    resp = client.request("POST", path, expect=None)
+    if resp.status_code in (401, 403):
+        return f"{_who(client)} may not push: POST {path} → {describe(resp)}"
+    if resp.status_code == 202:
+        raise SmokeError(f"{_who(client)} could push: POST {path} → HTTP 202 ({_cancel_upload(client, resp)}); "
+                         "a pull user must not hold push rights: check the pull role's privileges")
+    raise SmokeError(f"POST {path} as {_who(client)} → {describe(resp)}; expected 401 or 403 for a pull user")
+
+
 def split_reference(image: str) -> tuple[str, str]:
     """`busybox` → (`library/busybox`, `latest`); `a/b:t` → (`a/b`, `t`); `a/b@sha256:…` by digest."""
     name, sep, digest = image.partition("@")
@@ -258,10 +292,14 @@ def _normalise(registry: str) -> str:
 def run_smoke(registry: str, ca_path: str | Path, user: str | None = None, password: str | None = None, *,
               repo: str = DEFAULT_REPO, tag: str | None = None, proxy_image: str | None = None,
               push_image: bool = True, manifest_format: str = "docker", timeout: float = DEFAULT_TIMEOUT,
+              pull_user: str | None = None, pull_password: str | None = None,
               out: Callable[[str], None] = print) -> SmokeReport:
-    """Run the steps in order, printing each as it ends through `out`; stop at the first failure."""
+    """Run the steps in order, printing each as it ends through `out`; stop at the first failure.
+    `user` pushes; `pull_user` (when given) pulls and must be refused a push."""
     registry = _normalise(registry)
     client = RegistryClient(registry, str(ca_path), user, password, timeout=timeout)
+    reader = RegistryClient(registry, str(ca_path), pull_user, pull_password, timeout=timeout) if pull_user \
+        else client
     report = SmokeReport(registry=registry)
     tag = tag or time.strftime("%Y%m%d-%H%M%S-") + secrets.token_hex(3)
     image = make_image(manifest_format)
@@ -274,10 +312,15 @@ def run_smoke(registry: str, ca_path: str | Path, user: str | None = None, passw
     steps: list[tuple[str, Callable[[], str]]] = [("ping", do_ping),
                                                    ("login", lambda: login(client, state["ping"]))]
     if push_image:
-        steps += [("push", lambda: push(client, repo, tag, image)),
-                  ("pull", lambda: pull(client, repo, tag, image))]
+        steps.append(("push", lambda: push(client, repo, tag, image)))
+    if pull_user:
+        steps.append(("login-pull", lambda: login(reader, state["ping"])))
+    if push_image:
+        steps.append(("pull", lambda: pull(reader, repo, tag, image)))
     if proxy_image:
-        steps.append(("proxy", lambda: check_proxy(client, proxy_image)))
+        steps.append(("proxy", lambda: check_proxy(reader, proxy_image)))
+    if pull_user:
+        steps.append(("no-push", lambda: refuse_push(reader, repo)))
     for name, action in steps:
         started = time.monotonic()
         try:
@@ -294,8 +337,8 @@ def run_smoke(registry: str, ca_path: str | Path, user: str | None = None, passw
     return report
 
 
-def read_password(user: str, registry: str) -> str:
-    for name in PASSWORD_ENV:
+def read_password(user: str, registry: str, env: tuple[str, ...] = PASSWORD_ENV) -> str:
+    for name in env:
         if os.environ.get(name):
             return os.environ[name]
     return getpass.getpass(f"password for {user} at {registry}: ")
@@ -304,14 +347,15 @@ def read_password(user: str, registry: str) -> str:
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(
         prog="python -m components.clients.smoke", description=__doc__.split("\n\n")[0],
-        epilog=f"The password comes from ${PASSWORD_ENV[0]} or ${PASSWORD_ENV[1]}, "
-               "else an interactive prompt.")
+        epilog=f"The password comes from ${PASSWORD_ENV[0]} or ${PASSWORD_ENV[1]} (--pull-user's from "
+               f"${PULL_PASSWORD_ENV[0]}), else an interactive prompt.")
     parser.add_argument("--registry", required=True, help="the registry address, IP:PORT")
     parser.add_argument("--ca", required=True,
                         help="the CA certificate (PEM) to trust; nothing else is trusted")
     who = parser.add_mutually_exclusive_group(required=True)
     who.add_argument("--user", help="registry user (docker login -u)")
     who.add_argument("--anonymous", action="store_true", help="no credentials (anonymous pull)")
+    parser.add_argument("--pull-user", help="a pull-only user: pulls what --user pushed, and must be refused a push")
     parser.add_argument("--repo", default=DEFAULT_REPO,
                         help=f"repository to push to (default {DEFAULT_REPO})")
     parser.add_argument("--tag", help="tag to push (default: a timestamp and random suffix)")
@@ -325,9 +369,11 @@ def main(argv: list[str] | None = None) -> int:
                         help=f"seconds per request (default {DEFAULT_TIMEOUT:g})")
     args = parser.parse_args(argv)
     password = None if args.anonymous else read_password(args.user, args.registry)
+    pull_password = read_password(args.pull_user, args.registry, PULL_PASSWORD_ENV) if args.pull_user else None
     report = run_smoke(args.registry, args.ca, args.user, password, repo=args.repo, tag=args.tag,
                        proxy_image=args.proxy_image, push_image=args.push_image,
-                       manifest_format=args.manifest_format, timeout=args.timeout)
+                       manifest_format=args.manifest_format, timeout=args.timeout,
+                       pull_user=args.pull_user, pull_password=pull_password)
     return 0 if report.ok else 1
 
 

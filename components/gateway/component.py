@@ -25,6 +25,8 @@ class NginxGatewayArgs:
     cert_pem: pulumi.Input[str]
     private_key_pem: pulumi.Input[str]  # secret
     registry_host: str                 # the address clients dial (first public IP or DNS name)
+    tls_profile: str = "intermediate"  # components/gateway/tls_policy.py
+    search_target: str = "hosted"      # who answers `docker search`
 
 
 class NginxGateway(pulumi.ComponentResource):
@@ -44,6 +46,7 @@ class NginxGateway(pulumi.ComponentResource):
             web_upstream=f"{host}:{args.web_port}",
             registry_port=ports["registry"], web_port=ports["web"],
             push_port=ports["push"] if spec.push_port else None,
+            tls_profile=args.tls_profile, search_target=args.search_target,
             cert_path=f"{gm.TLS_DIR}/tls.crt", key_path=f"{gm.TLS_DIR}/tls.key", temp_dir=gm.TMP_DIR,
             worker_shutdown_timeout=gm.worker_shutdown_timeout(spec.drain_seconds)))
 

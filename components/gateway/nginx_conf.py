@@ -9,9 +9,14 @@ from __future__ import annotations
 import re
 from textwrap import indent
 
-__all__ = ["render_nginx_conf", "ROUTES", "HEALTH_PATH"]
+from components.gateway.tls_policy import PROFILES, TlsProfile
+
+__all__ = ["render_nginx_conf", "ROUTES", "HEALTH_PATH", "SEARCH_TARGETS"]
 
 HEALTH_PATH = "/nginx-health"
+# Who answers `docker search` (/v1/_ping, /v1/search): hosted (the how-to's choice and the default:
+# the how-to saw the group answer 500) or the group, which adds Docker Hub's index (README).
+SEARCH_TARGETS = ("hosted", "group")
 
 # Pieces of the distribution API grammar (reference/regexp.go, OCI spec). The name is a superset
 # of `path-component(/path-component)*`; a digest always has `algorithm:encoded`, which keeps
@@ -147,12 +152,22 @@ def _server(listen: str, body: list[str]) -> str:
     return "server {\n" + indent("\n".join([f"listen {listen};", *body]), "    ") + "\n}"
 
 
-def _tls_settings(cert_path: str, key_path: str) -> str:
+def _tls_settings(cert_path: str, key_path: str, tls: TlsProfile) -> str:
+    """The certificate and the Mozilla profile `tls` (tls_policy.py)."""
+    ciphers = (f"ssl_ciphers {':'.join(tls.ciphers)};" if tls.ciphers
+               else "# no ssl_ciphers: TLS 1.2 is off, TLS 1.3 suites are set below")
     return f"""ssl_certificate {cert_path};
 ssl_certificate_key {key_path};
-ssl_protocols TLSv1.2 TLSv1.3;
-ssl_session_cache shared:registry_tls:10m;
-ssl_session_timeout 1h;"""
+# Mozilla "{tls.name}" profile
+ssl_protocols {' '.join(tls.protocols)};
+{ciphers}
+ssl_conf_command Ciphersuites {':'.join(tls.ciphersuites)};
+ssl_ecdh_curve {':'.join(tls.curves)};
+ssl_prefer_server_ciphers off;
+ssl_session_cache shared:registry_tls:10m;  # resumption by session id, kept in this pod
+ssl_session_timeout 1h;
+ssl_session_tickets off;  # no ticket key that would live (unrotated) as long as the pod
+ssl_stapling off;         # a self-signed chain has no OCSP responder: stapling would only log errors"""
 
 
 def _temp_paths(temp_dir: str | None) -> str:
@@ -173,7 +188,8 @@ def _shutdown(timeout: int | None) -> str:
 
 def render_nginx_conf(*, hosted_upstream: str, group_upstream: str, web_upstream: str,
                       registry_port: int, web_port: int, cert_path: str, key_path: str,
-                      push_port: int | None = None, search_target: str = "group",
+                      push_port: int | None = None, search_target: str = "hosted",
+                      tls_profile: str = "intermediate",
                       worker_processes: int | str = "auto", worker_connections: int = 1024,
                       timeout: int = 900, keepalive: int = 32,
                       body_buffer_size: str = "128k", proxy_buffer_size: str = "128k",
@@ -184,6 +200,8 @@ def render_nginx_conf(*, hosted_upstream: str, group_upstream: str, web_upstream
     push_port: optional TLS port straight to hosted, for pushes the table cannot serve (re-pushing an
       image whose manifest the group already shows: containerd/ggcr HEAD it and skip the PUT).
     web_port: plain HTTP to the Nexus UI/REST API, plus the readiness probe at HEALTH_PATH.
+    search_target: the backend of /v1/_ping and /v1/search (`docker search`), one of SEARCH_TARGETS.
+    tls_profile: the Mozilla profile of the TLS ports, a key of components.gateway.tls_policy.PROFILES.
     worker_shutdown_timeout: seconds a graceful stop (SIGQUIT) or reload (SIGHUP) lets old workers finish
       their transfers before closing what is left; None keeps nginx's default (wait for ever).
     """
@@ -194,8 +212,9 @@ def render_nginx_conf(*, hosted_upstream: str, group_upstream: str, web_upstream
         ports["push_port"] = _port("push_port", push_port)
     if len(set(ports.values())) != len(ports):
         raise ValueError(f"listen ports must be distinct, got {ports}")
-    tls = _tls_settings(_path("cert_path", cert_path), _path("key_path", key_path))
-    _choice("search_target", search_target, ("group", "hosted"))
+    tls = _tls_settings(_path("cert_path", cert_path), _path("key_path", key_path),
+                        PROFILES[_choice("tls_profile", tls_profile, tuple(PROFILES))])
+    _choice("search_target", search_target, SEARCH_TARGETS)
     if worker_processes != "auto":
         _positive("worker_processes", worker_processes)
     _positive("worker_connections", worker_connections)

@@ -148,6 +148,13 @@ def _unquote(text: str) -> str:
 _ERROR_CLASSES: dict[int, type[NexusApiError]] = {401: NexusAuthError, 403: NexusForbiddenError}
 
 
+class PlainText(str):
+    """A request body Nexus takes as `text/plain` (change-password) instead of JSON; never shown in messages."""
+
+    def __repr__(self) -> str:
+        return "PlainText(****)"
+
+
 # --------------------------------------------------------------------------------------------------------------
 # Client
 
@@ -222,10 +229,13 @@ class NexusClient:
             uncertain=uncertain)
 
     def _send(self, method: str, path: str, body: Any, auth: bool) -> requests.Response:
+        headers, payload = {"Accept": "application/json"}, {"json": body}
+        if isinstance(body, PlainText):                 # e.g. change-password: the raw text, not JSON
+            headers["Content-Type"], payload = "text/plain; charset=UTF-8", {"data": body.encode()}
         with requests.Session() as session:
-            response = session.request(method, self.base_url + API_BASE + path, json=body,
+            response = session.request(method, self.base_url + API_BASE + path, **payload,
                                        auth=self._auth if auth else None, timeout=self.settings.timeout,
-                                       headers={"Accept": "application/json"}, allow_redirects=False)
+                                       headers=headers, allow_redirects=False)
         self.server = ServerInfo.parse(response.headers.get("Server")) or self.server
         self._answered = True
         return response

@@ -101,6 +101,9 @@ def _integer(value: Any) -> int:
     return int(value)
 
 
+integer = _integer                                 # public name for the other payload modules
+
+
 def port_or_none(value: Any) -> Optional[int]:
     if value is None:
         return None
@@ -131,13 +134,15 @@ def choice(options: Sequence[str], *, to_case: Callable[[str], str]) -> Callable
 def soft_quota(value: Any) -> Optional[dict]:
     if value is None:
         return None
+    # The limit is in BYTES: Nexus compares it with bytes (its UI converts MB before posting), whatever its API
+    # documentation says; and it refuses a zero limit ("quotas must have a Quota Limit greater than 0").
     if not isinstance(value, Mapping) or set(value) - {"type", "limit"}:
-        raise InvalidValue('must be {"type": "spaceRemainingQuota"|"spaceUsedQuota", "limit": <MB>}')
+        raise InvalidValue('must be {"type": "spaceRemainingQuota"|"spaceUsedQuota", "limit": <bytes>}')
     if value.get("type") not in SOFT_QUOTA_TYPES:
         raise InvalidValue(f"type must be one of {', '.join(SOFT_QUOTA_TYPES)}")
     limit = _integer(value.get("limit"))
-    if limit < 0:
-        raise InvalidValue("limit must be >= 0 (MB)")
+    if limit <= 0:
+        raise InvalidValue("limit must be > 0 (bytes)")
     return {"type": value["type"], "limit": limit}
 
 
@@ -166,6 +171,7 @@ class Field:
     default: Any = _REQUIRED          # a callable default receives the inputs checked so far
     replaces: bool = False            # Nexus refuses the change through its API (rename, blob store move)
     fold_case: bool = False           # Nexus matches the value ignoring case (names, enums)
+    secret: bool = False              # a credential: never shown in a check failure
 
     @property
     def required(self) -> bool:
@@ -201,7 +207,8 @@ def check_inputs(fields: Iterable[Field], news: Mapping[str, Any],
         try:
             inputs[field.key] = field.validate(value)
         except InvalidValue as exc:
-            failures.append((field.key, f"{field.key}: {exc} (got {redacted(value)!r})"))
+            shown = "****" if field.secret else repr(redacted(value))
+            failures.append((field.key, f"{field.key}: {exc} (got {shown})"))
             inputs[field.key] = value
     if not failures and cross_check is not None:
         failures.extend(cross_check(inputs))

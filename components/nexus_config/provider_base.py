@@ -102,6 +102,11 @@ class NamedObjectProvider(NexusProvider):
     def _before_write(self, client: NexusClient, inputs: dict) -> None:
         """Refuse inputs the server cannot take (edition checks) before anything is sent."""
 
+    def _carry(self, outs: dict, known: Mapping[str, Any]) -> dict:
+        """Outs plus what Nexus does not give back (write-only or local inputs), taken from `known`: the inputs
+        after a write, the state on a refresh. Nothing by default."""
+        return outs
+
     # ---- CRUD --------------------------------------------------------------------------------------------------
     def create(self, props: dict) -> CreateResult:
         inputs = self._inputs(props)
@@ -117,14 +122,14 @@ class NamedObjectProvider(NexusProvider):
             outs = self._read_back(client, name)
         except NexusError as err:
             raise self._undo_create(client, name, err, posted) from err
-        return CreateResult(name, outs)
+        return CreateResult(name, self._carry(outs, inputs))
 
     def read(self, id_: str, props: dict) -> ReadResult:
         client = self._client(props)
         body = self._get(client, id_)
         if body is None:                               # deleted outside Pulumi: refresh drops it from state
             return ReadResult("", {})
-        outs = {"nexus_url": client.base_url, **self._outs(id_, body)}
+        outs = self._carry({"nexus_url": client.base_url, **self._outs(id_, body)}, props)
         return ReadResult(id_, outs, f.inputs_from_outs(self.fields, outs))
 
     def update(self, id_: str, _olds: dict, news: dict) -> UpdateResult:
@@ -137,9 +142,8 @@ class NamedObjectProvider(NexusProvider):
         except NexusApiError as err:
             if err.status != 404:
                 raise
-            raise NexusError(f"{self.kind} {id_!r} no longer exists in Nexus (deleted outside Pulumi); run "
-                             f"`pulumi refresh` so the next `pulumi up` creates it again") from err
-        return UpdateResult(self._read_back(client, id_))
+            raise self._gone(id_) from err
+        return UpdateResult(self._carry(self._read_back(client, id_), inputs))
 
     def delete(self, id_: str, props: dict) -> None:
         self._delete(self._client(props), id_)         # 404 is fine: already gone
@@ -147,6 +151,10 @@ class NamedObjectProvider(NexusProvider):
     # ---- helpers -----------------------------------------------------------------------------------------------
     def _exists(self, client: NexusClient, name: str) -> bool:
         return name.lower() in (n.lower() for n in self._names(client))   # Nexus names ignore case
+
+    def _gone(self, name: str) -> NexusError:
+        return NexusError(f"{self.kind} {name!r} no longer exists in Nexus (deleted outside Pulumi); run "
+                          f"`pulumi refresh` so the next `pulumi up` creates it again")
 
     def _already_exists(self, name: str) -> NexusConflictError:
         return NexusConflictError(
@@ -190,6 +198,7 @@ class NamedObjectProvider(NexusProvider):
 class NexusResource(pulumi.dynamic.Resource):
     _provider: ClassVar[type[NexusProvider]]
     _outputs: ClassVar[tuple[str, ...]] = ()      # output-only keys, seeded with None to become typed attributes
+    _secret_outputs: ClassVar[tuple[str, ...]] = ()   # outputs the engine must keep secret (write-only credentials)
     nexus_url: pulumi.Output[str]
 
     def __init__(self, resource_name: str, *, opts: Optional[pulumi.ResourceOptions] = None,
@@ -202,4 +211,7 @@ class NexusResource(pulumi.dynamic.Resource):
                             + "; ".join(filter(None, [unknown and f"unknown inputs {unknown}",
                                                       missing and f"missing required inputs {missing}"])))
         props = {**{f.key: inputs.get(f.key) for f in fields}, **dict.fromkeys(self._outputs)}
+        if self._secret_outputs:
+            opts = pulumi.ResourceOptions.merge(
+                opts, pulumi.ResourceOptions(additional_secret_outputs=list(self._secret_outputs)))
         super().__init__(self._provider(), resource_name, props, opts)

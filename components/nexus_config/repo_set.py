@@ -1,15 +1,17 @@
 """DockerRepoSet: everything the original how-to clicked in the Nexus UI, as resources that talk to the
-Nexus REST API (dynamic providers in repositories.py and server_settings.py): the Community Edition
-EULA (accepted only when the stack says so), blob stores, docker-hosted (push), docker-proxy (Docker Hub), docker-group
-(hosted then proxy, pull), the Docker Bearer Token realm and anonymous access."""
+Nexus REST API (dynamic providers in repositories.py, server_settings.py and housekeeping.py): the Community Edition
+EULA (accepted only when the stack says so), blob stores (with an optional soft quota), docker-hosted (push),
+docker-proxy (Docker Hub, optionally logged in, with a short negative cache), docker-group (hosted then proxy,
+pull), the cleanup policies attached to hosted and proxy, the Docker Bearer Token realm and anonymous access."""
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Sequence
+from typing import Optional, Sequence
 
 import pulumi
 
 from components.config import Repo
+from components.nexus_config.housekeeping import CleanupPolicy
 from components.nexus_config.repositories import (
     BlobStore,
     DockerGroupRepository,
@@ -28,9 +30,16 @@ class DockerRepoSetArgs:
     hosted: Repo
     group: Repo
     proxy: Repo
+    search_target: str = "hosted"    # the repository the gateway sends `docker search` to
     shared_blob_store: bool = False
     anonymous_pull: bool = False
     accept_eula: bool = False
+    docker_hub_username: Optional[str] = None           # proxy login to Docker Hub ...
+    docker_hub_token: Optional[pulumi.Input[str]] = None  # ... with this token: pass a Pulumi secret
+    negative_cache_minutes: int = 5                     # how long the proxy remembers a "not found" (0 = off)
+    proxy_cleanup_days: int = 0                         # cleanup policy days on the proxy (0 = none)
+    hosted_cleanup_days: int = 0                        # cleanup policy days on hosted (0 = none)
+    soft_quota: Optional[dict] = None                   # {type, limit in bytes} on every blob store
     # What must be up before Nexus is called: its Service (awaits a ready pod) and the gateway in front.
     depends_on: Sequence[pulumi.Resource] = ()
 
@@ -44,6 +53,7 @@ def blob_store_names(args: DockerRepoSetArgs) -> dict[str, str]:
 
 class DockerRepoSet(pulumi.ComponentResource):
     repositories: pulumi.Output[dict]
+    blob_stores: pulumi.Output[dict]
 
     def __init__(self, name: str, args: DockerRepoSetArgs, opts: pulumi.ResourceOptions | None = None):
         super().__init__("nexus-registry:index:DockerRepoSet", name, None, opts)
@@ -54,32 +64,71 @@ class DockerRepoSet(pulumi.ComponentResource):
                              opts=pulumi.ResourceOptions(parent=self, depends_on=list(args.depends_on)))
         child = pulumi.ResourceOptions(parent=self, depends_on=[*args.depends_on, eula])
         store_names = blob_store_names(args)
-        stores = {store: BlobStore(f"{name}-blobs-{store}", nexus_url=url, name=store, opts=child)
+        stores = {store: BlobStore(f"{name}-blobs-{store}", nexus_url=url, name=store, soft_quota=args.soft_quota,
+                                   opts=child)
                   for store in dict.fromkeys(store_names.values())}
         store_of = {role: stores[store].name for role, store in store_names.items()}
+        policies = cleanup_policies(name, args, child)
 
         # Group and hosted share one auth setup (Bearer token, no forced Basic): the gateway answers the
         # /v2/ challenge from the group and sends pushes to hosted, so clients must see the same scheme.
+        # The V1 API ("Allow clients to use the V1 API") is on where the gateway sends `docker search`
+        # (/v1/_ping, /v1/search), and only there.
         hosted = DockerHostedRepository(f"{name}-hosted", nexus_url=url, name=args.hosted.name,
                                         blob_store=store_of["hosted"], http_port=args.hosted.port,
-                                        force_basic_auth=False, write_policy="allow", opts=child)
+                                        force_basic_auth=False, write_policy="allow",
+                                        cleanup_policies=_names_of(policies.get("hosted")),
+                                        v1_enabled=args.search_target == "hosted", opts=child)
         proxy = DockerProxyRepository(f"{name}-proxy", nexus_url=url, name=args.proxy.name,
                                       blob_store=store_of["proxy"], remote_url=args.proxy.remote_url,
-                                      docker_index="HUB", force_basic_auth=False, opts=child)
-        # v1 on the group answers `docker search` (/v1/search), which the gateway sends there.
+                                      docker_index="HUB", force_basic_auth=False,
+                                      negative_cache_minutes=args.negative_cache_minutes,
+                                      cleanup_policies=_names_of(policies.get("proxy")),
+                                      remote_username=args.docker_hub_username,
+                                      remote_password=args.docker_hub_token, opts=child)
         group = DockerGroupRepository(f"{name}-group", nexus_url=url, name=args.group.name,
                                       blob_store=store_of["group"], members=[hosted.name, proxy.name],
-                                      http_port=args.group.port, force_basic_auth=False, v1_enabled=True,
-                                      opts=child)
+                                      http_port=args.group.port, force_basic_auth=False,
+                                      v1_enabled=args.search_target == "group", opts=child)
         realms = ActiveRealms(f"{name}-realms", nexus_url=url, realms=[DOCKER_TOKEN_REALM], opts=child)
         anonymous = AnonymousAccess(f"{name}-anonymous", nexus_url=url, enabled=args.anonymous_pull,
                                     opts=child)
 
-        self.resources: Sequence[pulumi.Resource] = [eula, *stores.values(), hosted, proxy, group, realms,
-                                                     anonymous]
+        self.resources: Sequence[pulumi.Resource] = [eula, *stores.values(), *policies.values(), hosted, proxy,
+                                                     group, realms, anonymous]
+        self.blob_store_names = pulumi.Output.all(*[s.name for s in stores.values()])
+        self.hosted_name, self.proxy_name = hosted.name, proxy.name
         self.repositories = pulumi.Output.all(hosted.name, group.name, proxy.name).apply(lambda n: {
             "hosted": {"name": n[0], "port": args.hosted.port},
             "group": {"name": n[1], "port": args.group.port},
             "proxy": {"name": n[2], "remote_url": args.proxy.remote_url},
         })
-        self.register_outputs({"repositories": self.repositories})
+        # Soft quota and Nexus' verdict on it, as of this run (a refresh updates the verdict).
+        self.blob_stores = pulumi.Output.all(*[pulumi.Output.all(s.name, s.soft_quota, s.quota_status)
+                                               for s in stores.values()]).apply(
+            lambda rows: {n: {"soft_quota": q, "quota_status": st} for n, q, st in rows})
+        self.register_outputs({"repositories": self.repositories, "blob_stores": self.blob_stores})
+
+
+def cleanup_policies(name: str, args: DockerRepoSetArgs, opts: pulumi.ResourceOptions) -> dict[str, CleanupPolicy]:
+    """Repository role -> its cleanup policy, for the roles whose days are set. Proxy: cached images not downloaded
+    for N days. Hosted: images neither pushed nor downloaded for N days (Nexus ANDs the criteria)."""
+    url, policies = args.nexus_url, {}
+    if args.proxy_cleanup_days:
+        days = args.proxy_cleanup_days
+        policies["proxy"] = CleanupPolicy(
+            f"{name}-cleanup-proxy", nexus_url=url, name=f"{args.proxy.name}-cleanup", last_downloaded_days=days,
+            notes=f"nexus-registry: cached images not downloaded for {days} days (stack key proxyCleanupDays)",
+            config_key="proxyCleanupDays", opts=opts)
+    if args.hosted_cleanup_days:
+        days = args.hosted_cleanup_days
+        policies["hosted"] = CleanupPolicy(
+            f"{name}-cleanup-hosted", nexus_url=url, name=f"{args.hosted.name}-cleanup", last_downloaded_days=days,
+            last_blob_updated_days=days,
+            notes=f"nexus-registry: images neither pushed nor pulled for {days} days (stack key hostedCleanupDays)",
+            config_key="hostedCleanupDays", opts=opts)
+    return policies
+
+
+def _names_of(policy: Optional[CleanupPolicy]) -> Optional[list]:
+    return [policy.name] if policy is not None else None

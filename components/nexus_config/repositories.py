@@ -20,7 +20,11 @@ class BlobStoreProvider(NamedObjectProvider):
         return [b.get("name", "") for b in client.get("/v1/blobstores") or []]
 
     def _get(self, client: NexusClient, name: str) -> Optional[dict]:
-        return client.get(f"/v1/blobstores/file/{name}", missing_ok=True)
+        body = client.get(f"/v1/blobstores/file/{name}", missing_ok=True)
+        if body is None or not body.get("softQuota"):
+            return body
+        # With a soft quota, Nexus' verdict on it too (a warning only: Nexus never blocks writes for it).
+        return {**body, rp.QUOTA_STATUS: client.get(f"/v1/blobstores/{name}/quota-status", missing_ok=True)}
 
     def _post(self, client: NexusClient, inputs: dict) -> None:
         client.post("/v1/blobstores/file", rp.blob_store_create_request(inputs))
@@ -76,11 +80,18 @@ class DockerHostedRepositoryProvider(_DockerRepositoryProvider):
 
 
 class DockerProxyRepositoryProvider(_DockerRepositoryProvider):
+    """Also keeps the remote password (the Docker Hub token) that Nexus never returns: after a write it is the one
+    just sent; on a refresh the one in state, as long as Nexus still has authentication for the same user (so
+    no drift is claimed on a value nobody can see, and a new token in the program is an update)."""
     fields = rp.PROXY_FIELDS
     repository_type = "proxy"
     _request = staticmethod(rp.proxy_request)
     _normalise = staticmethod(rp.proxy_outs)
     cross_check = staticmethod(rp.proxy_cross_check)
+
+    def _carry(self, outs: dict, known: Mapping[str, Any]) -> dict:
+        same_user = outs.get("remote_username") and outs.get("remote_username") == known.get("remote_username")
+        return {**outs, "remote_password": known.get("remote_password") if same_user else None}
 
 
 class DockerGroupRepositoryProvider(_DockerRepositoryProvider):
@@ -96,11 +107,15 @@ class DockerGroupRepositoryProvider(_DockerRepositoryProvider):
 
 
 class BlobStore(NexusResource, module="nexus", name="BlobStore"):
-    """A file blob store. Inputs: nexus_url, name, path (default: name), soft_quota ({type, limit MB} or None)."""
+    """A file blob store. Inputs: nexus_url, name, path (default: name), soft_quota ({type, limit in BYTES} or
+    None). Output `quota_status` ({violation, message} from Nexus' quota check, or None without a soft quota) is
+    as of the last create, update or refresh."""
     _provider = BlobStoreProvider
+    _outputs = ("quota_status",)
     name: pulumi.Output[str]
     path: pulumi.Output[str]
     soft_quota: pulumi.Output[Optional[dict]]
+    quota_status: pulumi.Output[Optional[dict]]
 
 
 class _DockerRepository(NexusResource):
@@ -118,22 +133,28 @@ class _DockerRepository(NexusResource):
 class DockerHostedRepository(_DockerRepository, module="nexus", name="DockerHostedRepository"):
     """A docker hosted repository (push). Inputs: nexus_url, name, blob_store, http_port (None), force_basic_auth
     (False), v1_enabled (False), strict_content_type_validation (True), write_policy ("allow" | "allow_once" |
-    "deny"; default "allow"), online (True)."""
+    "deny"; default "allow"), cleanup_policies (names, default none), online (True)."""
     _provider = DockerHostedRepositoryProvider
     write_policy: pulumi.Output[str]
+    cleanup_policies: pulumi.Output[list]
 
 
 class DockerProxyRepository(_DockerRepository, module="nexus", name="DockerProxyRepository"):
     """A docker proxy repository (pull-through cache). Inputs: nexus_url, name, blob_store, remote_url,
     docker_index ("HUB" | "REGISTRY" | "CUSTOM"; default "HUB"), index_url (only with CUSTOM), http_port,
-    content_max_age and metadata_max_age (minutes, default 1440), force_basic_auth, v1_enabled,
-    strict_content_type_validation, online."""
+    content_max_age and metadata_max_age (minutes, default 1440), negative_cache_minutes (default 1440; 0 = off),
+    cleanup_policies (names), remote_username + remote_password (pass the password as a Pulumi secret; it stays a
+    secret output), force_basic_auth, v1_enabled, strict_content_type_validation, online."""
     _provider = DockerProxyRepositoryProvider
+    _secret_outputs = ("remote_password",)
     remote_url: pulumi.Output[str]
     docker_index: pulumi.Output[str]
     index_url: pulumi.Output[Optional[str]]
     content_max_age: pulumi.Output[int]
     metadata_max_age: pulumi.Output[int]
+    negative_cache_minutes: pulumi.Output[int]
+    cleanup_policies: pulumi.Output[list]
+    remote_username: pulumi.Output[Optional[str]]
 
 
 class DockerGroupRepository(_DockerRepository, module="nexus", name="DockerGroupRepository"):

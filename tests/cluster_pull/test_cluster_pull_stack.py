@@ -13,9 +13,11 @@ import pytest
 from components.cluster_pull.node_trust import CONTAINERD_CERTS_D, DOCKER_CERTS_D, node_trust_script
 from components.config_values import parse_image
 from components.k8s_meta import CHECKSUM_ANNOTATION, checksum
-from tests.support.stack import TEST_PASSWORD, plain_occurrences, run_program
+from tests.support.stack import mock_password, plain_occurrences, run_program
 
 TEAM_NAMESPACES = ["team-a", "nexus", "team-b"]          # prod's own namespace is "nexus"
+PULL_USER = "cluster-pull"                                # the first of pullUsers: the Secrets hold its login
+PULL_PASSWORD = mock_password(f"docker-accounts-user-{PULL_USER}")
 PUSH_PORT = 10002
 NEXUS_SERVICE = "nexus-registry:index:NexusServer$kubernetes:core/v1:Service::nexus-service"
 
@@ -23,7 +25,7 @@ NEXUS_SERVICE = "nexus-registry:index:NexusServer$kubernetes:core/v1:Service::ne
 @pytest.fixture(scope="module")
 def pull_run():
     return run_program("prod", {"pullSecretNamespaces": TEAM_NAMESPACES, "trustOnNodes": True,
-                                "pushPort": PUSH_PORT})
+                                "pushPort": PUSH_PORT, "pullUsers": [PULL_USER, "second-puller"]})
 
 
 def _secrets(run) -> dict:
@@ -65,15 +67,15 @@ def test_the_docker_config_decodes_to_the_registry_addresses_and_the_user(pull_r
         assert set(config["auths"]) == addresses
         for entry in config["auths"].values():
             user, _, password = base64.b64decode(entry["auth"]).decode().partition(":")
-            # the placeholder's admin login until the accounts' pull user replaces pull_credentials()
-            assert user == entry["username"] == "admin"
-            assert password == entry["password"] == TEST_PASSWORD
+            # the first pull user's generated password (never admin's)
+            assert user == entry["username"] == PULL_USER
+            assert password == entry["password"] == PULL_PASSWORD
 
 
 def test_the_password_is_never_plaintext(pull_run):
-    auth = base64.b64encode(f"admin:{TEST_PASSWORD}".encode()).decode()
+    auth = base64.b64encode(f"{PULL_USER}:{PULL_PASSWORD}".encode()).decode()
     for secret in _secrets(pull_run).values():
-        for needle in (TEST_PASSWORD, auth):
+        for needle in (PULL_PASSWORD, auth):
             assert plain_occurrences(secret.inputs, needle) == [], f"{secret.name}: {needle!r} in plaintext"
     for r in pull_run.resources:
         assert plain_occurrences(r.inputs, auth) == [], f"{r.typ} {r.name}"
@@ -87,7 +89,8 @@ def test_the_stacks_own_namespace_is_waited_for_and_others_must_exist(pull_run):
 
 
 def test_only_the_registry_address_without_a_push_port_and_the_name_from_config():
-    run = run_program("dev", {"pullSecretNamespaces": ["apps"], "pullSecretName": "nexus.pull"})
+    run = run_program("dev", {"pullSecretNamespaces": ["apps"], "pullSecretName": "nexus.pull",
+                              "pullUsers": [PULL_USER]})
     secret = run.one("kubernetes:core/v1:Secret", "pull-secrets-apps").plain
     assert secret["metadata"] == {**secret["metadata"], "name": "nexus.pull", "namespace": "apps"}
     assert set(json.loads(secret["stringData"][".dockerconfigjson"])["auths"]) == {"127.0.0.1:30443"}

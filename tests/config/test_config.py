@@ -45,6 +45,10 @@ RULES = [
     ("cert-validity", {"certValidityHours": 0}, {}, "certValidityHours", "greater than zero"),
     ("cert-renewal", {"certEarlyRenewalHours": 9000}, {}, "certEarlyRenewalHours", "certValidityHours"),
     ("ca-validity", {"caValidityHours": 100}, {}, "caValidityHours", "at least certValidityHours"),
+    ("tls-profile", {"tlsProfile": "old"}, {}, "tlsProfile", "one of intermediate, modern"),
+    ("cert-lifespan-intermediate", {"certValidityHours": 9000}, {}, "certValidityHours", "(366 days)"),
+    ("cert-lifespan-modern", {"tlsProfile": "modern"}, {}, "certValidityHours", "(90 days) with tlsProfile=modern"),
+    ("search-target", {"searchTarget": "proxy"}, {}, "searchTarget", "hosted or group"),
     ("nginx-image", {"nginxImage": "nginx"}, {}, "nginxImage", "pinned"),
     ("gateway-replicas", {"gatewayReplicas": 0}, {}, "gatewayReplicas", "greater than zero"),
     ("gateway-drain-too-short", {"gatewayDrainSeconds": 29}, {}, "gatewayDrainSeconds", "between 30 and 86400"),
@@ -53,12 +57,52 @@ RULES = [
     ("docker-host-needs-key", {"dockerHosts": ["root@192.168.129.50"]}, {}, "sshPrivateKey", "dockerHosts"),
     ("ssh-key-plaintext", {"dockerHosts": ["root@192.168.129.50"], "sshPrivateKey": "KEY"}, {}, "sshPrivateKey",
      "--secret"),
+    ("push-user-pattern", {"pushUsers": ["_ci"]}, {}, "pushUsers", "user id pattern"),
+    ("push-user-too-long", {"pushUsers": ["c" * 201]}, {}, "pushUsers", "at most 200 characters"),
+    ("pull-user-builtin", {"pullUsers": ["Admin"]}, {}, "pullUsers", "built-in user"),
+    ("pull-user-twice", {"pullUsers": ["node", "Node"]}, {}, "pullUsers", "listed twice"),
+    ("user-push-and-pull", {"pushUsers": ["ci"], "pullUsers": ["CI"]}, {}, "pullUsers",
+     "in both pushUsers and pullUsers"),
+    ("rotation-empty", {"credentialsRotation": ""}, {}, "credentialsRotation", "non-empty"),
+    ("rotation-spaces", {"credentialsRotation": " 2 "}, {}, "credentialsRotation", "spaces"),
+    ("privilege-repo-case", {"pullUsers": ["node"], "groupRepo": "Docker-Group"}, {}, "groupRepo", "lowercase"),
     ("pull-namespace-dns-label", {"pullSecretNamespaces": ["team-a", "Team_B"]}, {}, "pullSecretNamespaces",
      "DNS-1123 label"),
     ("pull-namespace-twice", {"pullSecretNamespaces": ["team-a", "nexus", "team-a"]}, {}, "pullSecretNamespaces",
      "listed twice"),
     ("pull-secret-name", {"pullSecretName": "Registry_Pull"}, {}, "pullSecretName", "DNS-1123 subdomain"),
+    ("pull-secrets-need-a-pull-user", {"pullSecretNamespaces": ["apps"], "pushUsers": ["ci"]}, {},
+     "pullSecretNamespaces", "needs a pull-only user"),
     ("pull-secret-name-empty", {"pullSecretName": ""}, {}, "pullSecretName", "DNS-1123 subdomain"),
+    # issue 9: Docker Hub credentials, negative cache, cleanup, tasks, soft quota
+    ("docker-hub-token-plaintext", {"dockerHubUsername": "team", "dockerHubToken": "dckr_pat_x"}, {},
+     "dockerHubToken", "--secret"),
+    ("docker-hub-token-needs-user", {}, {"dockerHubToken": "dckr_pat_x"}, "dockerHubUsername",
+     "required with dockerHubToken"),
+    ("docker-hub-user-needs-token", {"dockerHubUsername": "team"}, {}, "dockerHubToken",
+     "required with dockerHubUsername"),
+    ("docker-hub-user-email", {"dockerHubUsername": "me@example.com"}, {"dockerHubToken": "dckr_pat_x"},
+     "dockerHubUsername", "not an e-mail"),
+    ("docker-hub-user-pattern", {"dockerHubUsername": "Team Name"}, {"dockerHubToken": "dckr_pat_x"},
+     "dockerHubUsername", "Docker ID"),
+    ("docker-hub-token-whitespace", {"dockerHubUsername": "team"}, {"dockerHubToken": "dckr_pat_x\n"},
+     "dockerHubToken", "whitespace"),
+    ("negative-cache-range", {"proxyNegativeCacheMinutes": -1}, {}, "proxyNegativeCacheMinutes", "0 (off)"),
+    ("proxy-cleanup-range", {"proxyCleanupDays": -5}, {}, "proxyCleanupDays", "between 0 (off) and 3650"),
+    ("hosted-cleanup-range", {"hostedCleanupDays": 5000}, {}, "hostedCleanupDays", "between 0 (off) and 3650"),
+    ("cron-field-count", {"housekeepingCron": "0 2 * * *"}, {}, "housekeepingCron", "6 or 7"),
+    ("cron-both-days", {"housekeepingCron": "0 0 2 * * SUN"}, {}, "housekeepingCron", "exactly one"),
+    ("cron-value-range", {"housekeepingCron": "0 0 25 ? * SUN"}, {}, "housekeepingCron", "outside 0-23"),
+    ("cron-name", {"housekeepingCron": "0 0 2 ? * SUNDAY"}, {}, "housekeepingCron", "SUN/MON"),
+    ("cron-too-often", {"housekeepingCron": "0 */5 * ? * *"}, {}, "housekeepingCron", "at most once an hour"),
+    ("quota-unitless", {"blobStoreSoftQuota": "80"}, {}, "blobStoreSoftQuota", "needs a unit"),
+    ("quota-form", {"blobStoreSoftQuota": "80GB"}, {}, "blobStoreSoftQuota", "must be one of"),
+    ("quota-suffix", {"blobStoreSoftQuota": "2Gi left"}, {}, "blobStoreSoftQuota", "must be one of"),
+    ("quota-percent-range", {"blobStoreSoftQuota": "100% free"}, {}, "blobStoreSoftQuota", "between 0 and 100"),
+    ("quota-zero", {"blobStoreSoftQuota": "0Gi"}, {}, "blobStoreSoftQuota", "greater than zero"),
+    ("quota-over-storage", {"blobStoreSoftQuota": "60Gi"}, {}, "blobStoreSoftQuota", "below storageSize"),
+    ("quota-percent-needs-storage", {"storageSize": "lots", "blobStoreSoftQuota": "10% free"}, {},
+     "blobStoreSoftQuota", "valid storageSize"),
 ]
 
 
@@ -132,6 +176,29 @@ def test_proxy_egress_ports_follow_the_remote(remote, ports):
     assert settings.proxy_egress_ports == ports
 
 
+def test_push_and_pull_users_parse_in_order():
+    s = parse_settings({"adminPassword": TEST_PASSWORD, "publicIps": '["10.1.1.1"]', "pushUsers": '["ci", "release"]',
+                        "pullUsers": '["cluster"]', "credentialsRotation": "2026-05"}, {"adminPassword"})
+    assert (s.push_users, s.pull_users, s.credentials_rotation) == (("ci", "release"), ("cluster",), "2026-05")
+    defaults = parse_settings({"adminPassword": TEST_PASSWORD, "publicIps": '["10.1.1.1"]'}, {"adminPassword"})
+    assert (defaults.push_users, defaults.pull_users, defaults.credentials_rotation) == ((), (), "1")
+
+
+def test_capitalised_repositories_are_fine_without_accounts():
+    s = parse_settings({"adminPassword": TEST_PASSWORD, "publicIps": '["10.1.1.1"]', "hostedRepo": "Docker-Hosted"},
+                       {"adminPassword"})
+    assert s.hosted.name == "Docker-Hosted"
+
+
+def test_tls_profile_and_search_target_parse():
+    base = {"adminPassword": TEST_PASSWORD, "publicIps": '["10.1.1.1"]'}
+    s = parse_settings(base, {"adminPassword"})
+    assert (s.tls_profile, s.search_target, s.cert_validity_hours) == ("intermediate", "hosted", 8760)
+    s = parse_settings({**base, "tlsProfile": "modern", "certValidityHours": "2160", "searchTarget": "group"},
+                       {"adminPassword"})
+    assert (s.tls_profile, s.search_target, s.cert_validity_hours) == ("modern", "group", 2160)
+
+
 def test_trust_on_nodes_must_be_a_boolean():
     """The CLI refuses a non-boolean for a boolean key before the program runs; the parser names it too."""
     with pytest.raises(TypeError, match="trustOnNodes"):
@@ -146,9 +213,61 @@ def test_trust_on_nodes_must_be_a_boolean():
 def test_cluster_pull_keys_parse():
     s = parse_settings({"adminPassword": TEST_PASSWORD, "publicIps": '["10.1.1.1"]',
                         "pullSecretNamespaces": '["team-a", "nexus"]', "pullSecretName": "nexus.pull",
+                        "pullUsers": '["cluster-pull"]',
                         "trustOnNodes": "true"}, {"adminPassword"})
     assert s.pull_secret_namespaces == ("team-a", "nexus")
     assert (s.pull_secret_name, s.trust_on_nodes) == ("nexus.pull", True)
     defaults = parse_settings({"adminPassword": TEST_PASSWORD, "publicIps": '["10.1.1.1"]'}, {"adminPassword"})
     assert (defaults.pull_secret_namespaces, defaults.pull_secret_name, defaults.trust_on_nodes) == \
         ((), "registry-pull", False)
+
+
+# ---- issue 9 ----------------------------------------------------------------------------------------------------
+
+BASE = {"adminPassword": TEST_PASSWORD, "publicIps": '["10.1.1.1"]'}
+
+
+def test_housekeeping_defaults():
+    s = parse_settings(BASE, {"adminPassword"})
+    assert s.docker_hub is None and s.proxy_negative_cache_minutes == 5
+    h = s.housekeeping
+    assert (h.proxy_cleanup_days, h.hosted_cleanup_days, h.tasks, h.cron, h.soft_quota) == \
+        (30, 0, True, "0 0 2 ? * SUN", None)
+
+
+def test_docker_hub_credentials_keep_the_token_secret():
+    s = parse_settings({**BASE, "dockerHubUsername": "team-ci", "dockerHubToken": "dckr_pat_s3cr3t"},
+                       {"adminPassword", "dockerHubToken"})
+    assert s.docker_hub.username == "team-ci" and s.docker_hub.token.reveal() == "dckr_pat_s3cr3t"
+    assert "dckr_pat_s3cr3t" not in repr(s)
+
+
+def test_a_bad_token_is_never_echoed_in_the_error():
+    with pytest.raises(SettingsError) as caught:
+        parse_settings({**BASE, "dockerHubUsername": "team", "dockerHubToken": "dckr_pat_leak me"},
+                       {"adminPassword", "dockerHubToken"})
+    assert caught.value.keys == ["dockerHubToken"] and "leak" not in str(caught.value)
+    with pytest.raises(SettingsError) as caught:
+        parse_settings({**BASE, "dockerHubUsername": "team", "dockerHubToken": "dckr_pat_plain"}, {"adminPassword"})
+    assert "dckr_pat_plain" not in str(caught.value) and "--secret dockerHubToken" in str(caught.value)
+
+
+@pytest.mark.parametrize("spec, storage, kind, limit", [
+    ("1Gi", "50Gi", "spaceUsedQuota", 1073741824),
+    ("80Gi", "100Gi", "spaceUsedQuota", 80 * 2**30),
+    ("1.5Ti", "2Ti", "spaceUsedQuota", int(1.5 * 2**40)),
+    ("80%", "10Gi", "spaceUsedQuota", 8 * 2**30),
+    ("20Gi  free", "100Gi", "spaceRemainingQuota", 20 * 2**30),
+    ("10% free", "10Gi", "spaceRemainingQuota", 1073741824),
+])
+def test_soft_quota_is_sent_in_bytes(spec, storage, kind, limit):
+    quota = parse_settings({**BASE, "storageSize": storage, "blobStoreSoftQuota": spec},
+                           {"adminPassword"}).housekeeping.soft_quota
+    assert quota.request() == {"type": kind, "limit": limit}
+
+
+def test_housekeeping_switch_is_a_boolean_naming_its_key():
+    with pytest.raises(SettingsError) as caught:
+        parse_settings({**BASE, "housekeeping": "maybe"}, {"adminPassword"})
+    assert caught.value.keys == ["housekeeping"] and "must be true or false" in str(caught.value)
+    assert parse_settings({**BASE, "housekeeping": "false"}, {"adminPassword"}).housekeeping.tasks is False

@@ -78,13 +78,18 @@ def test_renaming_the_hosted_repository_replaces_it_and_the_group_follows(stack,
     renamed = stack.program(hostedRepo="team-hosted")
 
     steps = deployment.up(renamed)
-    assert ops(steps, "replace") == ["docker-repos-hosted"] and ops(steps, "update") == ["docker-repos-group"]
+    assert ops(steps, "replace") == ["docker-repos-hosted"]
+    # The group's members and the hosted repository's scheduled tasks (Docker GC, blob store compaction) follow.
+    assert ops(steps, "update") == ["docker-repos-group", "housekeeping-tasks"]
     # One blob store per repository, named after it: a new one for the new name, the old one goes once unused.
     assert ops(steps, "create") == ["docker-repos-blobs-team-hosted"]
     assert ops(steps, "delete") == ["docker-repos-blobs-docker-hosted"]
     assert {"team-hosted"} <= set(nexus.blob_stores) and "docker-hosted" not in nexus.blob_stores
     assert nexus.repository("docker-hosted") is None and nexus.repository("team-hosted")["docker"]["httpPort"] == 9897
     assert nexus.repository("docker-group")["group"]["memberNames"] == ["team-hosted", "docker-proxy"]
+    gc_targets = {t["properties"].get("repositoryName") for t in nexus.tasks.values()
+                  if t["type"] == "repository.docker.gc"}
+    assert "team-hosted" in gc_targets and "docker-hosted" not in gc_targets
     assert {s.op for s in deployment.up(renamed)} == {"same"}
 
 

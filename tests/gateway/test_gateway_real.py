@@ -309,7 +309,7 @@ def test_web_port_health_and_large_bodies(stubbed):
     assert echo["headers"]["X-Forwarded-Proto"] == "http"
 
 
-@pytest.mark.parametrize("options", [{}, {"push_port": None, "search_target": "hosted"},
+@pytest.mark.parametrize("options", [{}, {"push_port": None, "search_target": "group", "tls_profile": "modern"},
                                      {"worker_processes": 2, "timeout": 3600, "keepalive": 4}])
 def test_rendered_variants_pass_nginx_t(workdir, options):
     conf_dir = workdir / "nginx-t"

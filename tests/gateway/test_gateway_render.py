@@ -56,7 +56,7 @@ TABLE = [
     # read views
     ("GET", "/v2/team/app/tags/list", "group"), ("GET", "/v2/_catalog", "group"),
     ("GET", f"/v2/team/app/referrers/{D}", "group"),
-    ("GET", "/v1/_ping", "group"), ("GET", "/v1/search", "group"), ("PUT", "/v1/search", "hosted"),
+    ("GET", "/v1/_ping", "hosted"), ("GET", "/v1/search", "hosted"), ("PUT", "/v1/search", "hosted"),
     # names that contain route words are routed by their last elements, like distribution does
     ("GET", "/v2/x/blobs/uploads/y/manifests/t", "group"),
     ("GET", f"/v2/x/blobs/uploads/blobs/{D}", "group"),
@@ -74,10 +74,32 @@ def test_routing_table(method, uri, backend):
 
 
 def test_search_target_moves_only_v1():
-    conf = render(search_target="hosted")
-    assert route(conf, "GET", "/v1/search") == "hosted"
-    assert route(conf, "GET", "/v1/_ping") == "hosted"
+    conf = render(search_target="group")
+    assert route(conf, "GET", "/v1/search") == "group"
+    assert route(conf, "HEAD", "/v1/_ping") == "group"
+    assert route(conf, "PUT", "/v1/search") == "hosted"   # writes still fail closed
     assert route(conf, "GET", "/v2/_catalog") == "group"
+    assert route(conf, "HEAD", f"/v2/a/blobs/{D}") == "hosted"
+    assert conf.count("map ") == 1  # the target is one map line, not an `if`
+
+
+@pytest.mark.parametrize("name,protocols,ciphers", [
+    ("intermediate", ["TLSv1.2 TLSv1.3"],
+     ["ECDHE-ECDSA-AES128-GCM-SHA256:ECDHE-ECDSA-AES256-GCM-SHA384:ECDHE-ECDSA-CHACHA20-POLY1305"]),
+    ("modern", ["TLSv1.3"], []),
+])
+def test_tls_profile_directives(name, protocols, ciphers):
+    conf = render(tls_profile=name, push_port=5443)
+    count = 2  # the registry port and the push port carry the same settings
+    assert _directives(conf, "ssl_protocols") == protocols * count
+    assert _directives(conf, "ssl_ciphers") == ciphers * count
+    assert _directives(conf, "ssl_ecdh_curve") == ["X25519:prime256v1:secp384r1"] * count
+    assert _directives(conf, "ssl_conf_command") == [
+        "Ciphersuites TLS_AES_128_GCM_SHA256:TLS_AES_256_GCM_SHA384:TLS_CHACHA20_POLY1305_SHA256"] * count
+    for directive, value in (("ssl_prefer_server_ciphers", "off"), ("ssl_session_tickets", "off"),
+                             ("ssl_stapling", "off")):
+        assert _directives(conf, directive) == [value] * count, directive
+    assert render() == render(tls_profile="intermediate")  # the default
 
 
 def test_one_map_no_if_and_no_runtime_directives():
@@ -166,7 +188,7 @@ def test_options_are_rendered():
     ("registry_port", 0), ("registry_port", 70000), ("web_port", "80"), ("push_port", True),
     ("hosted_upstream", "nexus"), ("group_upstream", "nexus:port"), ("web_upstream", "bad host:1"),
     ("hosted_upstream", "nexus:0"), ("cert_path", "/tls/crt; evil"), ("key_path", ""),
-    ("search_target", "proxy"), ("worker_processes", 0), ("timeout", -1), ("keepalive", 0),
+    ("search_target", "proxy"), ("tls_profile", "old"), ("worker_processes", 0), ("timeout", -1), ("keepalive", 0),
     ("body_buffer_size", "1 g"), ("temp_dir", "/tmp/$x"), ("worker_shutdown_timeout", 0),
 ])
 def test_validation_names_argument_and_value(arg, value):

@@ -30,7 +30,7 @@ def test_hosted_defaults_are_filled_and_values_normalised():
                                        "__provider": "serialized"})
     assert inputs == {"nexus_url": URL, "name": "docker-hosted", "blob_store": "b", "http_port": 9897,
                       "force_basic_auth": False, "v1_enabled": False, "strict_content_type_validation": True,
-                      "online": True, "write_policy": "allow_once"}
+                      "online": True, "write_policy": "allow_once", "cleanup_policies": []}
     assert isinstance(inputs["http_port"], int)
 
 
@@ -116,7 +116,7 @@ def test_unknown_preview_values_pass_check_unvalidated(unknown):
 
 HOSTED = {"nexus_url": URL, "name": "docker-hosted", "blob_store": "b", "http_port": 9897,
           "force_basic_auth": False, "v1_enabled": False, "strict_content_type_validation": True,
-          "online": True, "write_policy": "allow", "url": URL + "/repository/docker-hosted"}
+          "online": True, "write_policy": "allow", "cleanup_policies": [], "url": URL + "/repository/docker-hosted"}
 
 
 @pytest.mark.parametrize("change, changed, replaces", [
@@ -195,7 +195,8 @@ def test_read_normalisers_map_nexus_bodies_to_our_inputs():
     assert rp.hosted_outs({**body, "storage": {"blobStoreName": "b"}})["write_policy"] == "allow"   # Nexus default
     group = rp.group_outs({**body, "type": "group", "group": {"memberNames": ["a", "b"]}})
     assert group["members"] == ["a", "b"] and group["writable_member"] is None
-    assert rp.blob_store_outs("b", {"path": "b", "softQuota": None}) == {"name": "b", "path": "b", "soft_quota": None}
+    assert rp.blob_store_outs("b", {"path": "b", "softQuota": None}) == \
+        {"name": "b", "path": "b", "soft_quota": None, "quota_status": None}
 
 
 def test_a_built_request_read_back_gives_the_same_inputs():

@@ -20,6 +20,7 @@ from pulumi.output import Unknown
 from pulumi.runtime import rpc
 from pulumi.runtime.rpc import UNKNOWN
 
+from components.nexus_config import accounts, housekeeping
 from components.nexus_config import repositories as repos
 from components.nexus_config import server_settings as settings_res
 from components.nexus_config.client import NexusApiError, NexusAuthError, NexusEditionError, NexusError, NexusUnavailableError
@@ -40,7 +41,10 @@ def make_hosted(double: NexusDouble, name: str = "docker-hosted", **news: Any) -
 RESOURCES = {repos.BlobStore: repos.BlobStoreProvider, repos.DockerHostedRepository: repos.DockerHostedRepositoryProvider,
              repos.DockerProxyRepository: repos.DockerProxyRepositoryProvider,
              repos.DockerGroupRepository: repos.DockerGroupRepositoryProvider, settings_res.ActiveRealms: settings_res.ActiveRealmsProvider,
-             settings_res.AnonymousAccess: settings_res.AnonymousAccessProvider, settings_res.CommunityEula: settings_res.CommunityEulaProvider}
+             settings_res.AnonymousAccess: settings_res.AnonymousAccessProvider, settings_res.CommunityEula: settings_res.CommunityEulaProvider,
+             housekeeping.CleanupPolicy: housekeeping.CleanupPolicyProvider,
+             housekeeping.HousekeepingTasks: housekeeping.HousekeepingTasksProvider,
+             accounts.Role: accounts.RoleProvider, accounts.LocalUser: accounts.LocalUserProvider}
 
 
 @pytest.mark.parametrize("resource, provider", RESOURCES.items(), ids=lambda c: getattr(c, "__name__", ""))
@@ -52,7 +56,7 @@ def test_resources_have_nexus_type_tokens_and_importable_providers(resource, pro
 
 DECLARE_UNDER_MOCKS = textwrap.dedent("""
     import json, pulumi
-    from components.nexus_config import repositories as repos, server_settings as settings_res
+    from components.nexus_config import housekeeping, repositories as repos, server_settings as settings_res
 
     class Mocks(pulumi.runtime.Mocks):
         seen = {}
@@ -74,8 +78,12 @@ DECLARE_UNDER_MOCKS = textwrap.dedent("""
                   repos.DockerProxyRepository("p", nexus_url=URL, name="p", blob_store="b",
                                               remote_url="https://r.example"),
                   repos.DockerGroupRepository("g", nexus_url=URL, name="g", blob_store="b", members=["h", "p"]),
-                  settings_res.AnonymousAccess("anon", nexus_url=URL, enabled=False)]
-        # Waiting on every urn makes sure all seven registrations happened before the report.
+                  settings_res.AnonymousAccess("anon", nexus_url=URL, enabled=False),
+                  housekeeping.CleanupPolicy("cp", nexus_url=URL, name="cp", last_downloaded_days=30),
+                  housekeeping.HousekeepingTasks("hk", nexus_url=URL, cron="0 0 2 ? * SUN",
+                                                 tasks=[{"name": "t", "type": "blobstore.compact",
+                                                         "properties": {"blobstoreName": "b"}}])]
+        # Waiting on every urn makes sure all nine registrations happened before the report.
         return pulumi.Output.all(*[x.urn for x in others], hosted.url, hosted.write_policy, realms.added,
                                  eula.accepted, eula.required, eula.disclaimer_sha256).apply(
             lambda values: print(json.dumps({"seen": Mocks.seen, "values": values[len(others):]})))
@@ -98,6 +106,8 @@ def test_resources_declare_under_mocks_with_typed_outputs():
         "pulumi-python:dynamic/nexus:DockerGroupRepository": ["blob_store", "members", "name", "nexus_url"],
         "pulumi-python:dynamic/nexus:AnonymousAccess": ["enabled", "nexus_url"],
         "pulumi-python:dynamic/nexus:CommunityEula": ["accepted", "nexus_url"],
+        "pulumi-python:dynamic/nexus:CleanupPolicy": ["last_downloaded_days", "name", "nexus_url"],
+        "pulumi-python:dynamic/nexus:HousekeepingTasks": ["cron", "nexus_url", "tasks"],
     }
     # Seeded outputs and unset inputs are attributes; the mock echoes inputs back as outputs.
     assert report["values"] == [None, None, None, True, None, None]

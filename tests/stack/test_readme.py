@@ -44,3 +44,18 @@ def test_every_stack_output_is_documented(dev_run):
     readme = _readme()
     for name in list(dev_run.outputs) + ["push_registry"]:
         assert f"`{name}`" in readme, f"stack output {name} is not in README"
+
+
+def test_the_tasks_to_create_by_hand_are_the_ones_the_program_creates():
+    from components.nexus_config.housekeeping_payloads import TASK_UI_NAMES, housekeeping_tasks
+
+    section = _readme().split("**When Nexus refuses to create tasks.**", 1)[1].split("\n## ", 1)[0]
+    rows = [line for line in section.splitlines() if line.startswith("| ") and "nexus-registry: " in line]
+    stores = ["docker-hosted", "docker-group", "docker-proxy"]
+    documented = set()
+    for row in rows:
+        for name in re.findall(r"`(nexus-registry: [^`]+)`", row):
+            documented |= {name.replace("<store>", s) for s in stores} if "<store>" in name else {name}
+        assert any(row.startswith(f"| {ui}") for ui in TASK_UI_NAMES.values()), row
+    program = {t["name"] for t in housekeeping_tasks(stores, "docker-hosted", "docker-proxy", 720)}
+    assert documented == program

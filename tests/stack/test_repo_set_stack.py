@@ -1,4 +1,4 @@
-"""DockerRepoSet and the smoke check under Pulumi mocks: the seven Nexus resource types with the inputs
+"""DockerRepoSet, Housekeeping and the smoke check under Pulumi mocks: the Nexus resource types with the inputs
 the stack config asks for, the credentials kept out of them, and the outputs docker users need."""
 from __future__ import annotations
 
@@ -9,10 +9,11 @@ from tests.support.stack import TEST_PASSWORD, plain_occurrences, run_program, u
 
 DYN = "pulumi-python:dynamic/nexus:"
 TYPES = {f"{DYN}{t}" for t in ("BlobStore", "DockerHostedRepository", "DockerProxyRepository",
-                               "DockerGroupRepository", "ActiveRealms", "AnonymousAccess", "CommunityEula")}
+                               "DockerGroupRepository", "ActiveRealms", "AnonymousAccess", "CommunityEula",
+                               "CleanupPolicy", "HousekeepingTasks")}
 
 
-def test_seven_resource_types_with_expected_inputs(dev_run):
+def test_nexus_resource_types_with_expected_inputs(dev_run):
     assert TYPES <= dev_run.types()
     url = "http://127.0.0.1:30081"
     hosted = dev_run.one(f"{DYN}DockerHostedRepository").plain
@@ -93,6 +94,71 @@ def test_smoke_check_runs_after_the_repositories_with_secret_password():
     assert plain["create"] == smoke_script("127.0.0.1:30443")
     assert TEST_PASSWORD not in plain["create"] and plain["environment"]["NEXUS_REGISTRY_PASSWORD"] == TEST_PASSWORD
     assert plain_occurrences(cmd.inputs, TEST_PASSWORD) == []
-    repo_urns = {r.options["urn"] for r in run.resources if r.typ.startswith(DYN)}
+    repo_urns = {r.options["urn"] for r in run.resources                 # the registry, not its housekeeping
+                 if r.typ.startswith(DYN) and r.typ != f"{DYN}HousekeepingTasks"}
     assert repo_urns <= set(cmd.options["dependencies"])
     assert "nexus-registry:index:SmokeCheck" not in run_program("dev").types()
+
+
+# ---- issue 9: Docker Hub credentials, negative cache, cleanup, tasks, quota -----------------------------------
+
+TOKEN = "dckr_pat_mock-9c1e"
+
+
+def test_docker_hub_token_travels_only_as_a_secret():
+    run = run_program("dev", {"dockerHubUsername": "team-ci"}, {"dockerHubToken": TOKEN})
+    proxy = run.one(f"{DYN}DockerProxyRepository")
+    assert (proxy.plain["remote_username"], proxy.plain["remote_password"]) == ("team-ci", TOKEN)
+    assert "remote_password" in proxy.options["additional_secret_outputs"]
+    for r in run.resources:
+        assert plain_occurrences(r.inputs, TOKEN) == [], r.name               # wrapped as a secret everywhere
+        if "__provider" in r.inputs:
+            assert TOKEN.encode() not in base64.b64decode(unwrap(r.inputs["__provider"]))
+    assert TOKEN not in repr(run.outputs)
+
+
+def test_no_credentials_no_authentication_inputs(dev_run):
+    proxy = dev_run.one(f"{DYN}DockerProxyRepository").plain
+    assert "remote_username" not in proxy and "remote_password" not in proxy
+    assert proxy["negative_cache_minutes"] == 5                               # not Nexus' 1440
+
+
+def test_cleanup_policy_attachment_follows_the_days():
+    dev = run_program("dev")
+    policy = dev.one(f"{DYN}CleanupPolicy").plain
+    assert (policy["name"], policy["last_downloaded_days"], policy["config_key"]) == \
+        ("docker-proxy-cleanup", 30, "proxyCleanupDays")
+    assert dev.one(f"{DYN}DockerProxyRepository").plain["cleanup_policies"] == ["docker-proxy-cleanup"]
+    assert "cleanup_policies" not in dev.one(f"{DYN}DockerHostedRepository").plain      # hostedCleanupDays 0
+    both = run_program("dev", {"hostedCleanupDays": 60, "proxyCleanupDays": 0})
+    hosted_policy = both.one(f"{DYN}CleanupPolicy").plain
+    assert (hosted_policy["name"], hosted_policy["last_downloaded_days"], hosted_policy["last_blob_updated_days"]) \
+        == ("docker-hosted-cleanup", 60, 60)
+    assert both.one(f"{DYN}DockerHostedRepository").plain["cleanup_policies"] == ["docker-hosted-cleanup"]
+    assert "cleanup_policies" not in both.one(f"{DYN}DockerProxyRepository").plain
+    gc = [t for t in both.one(f"{DYN}HousekeepingTasks").plain["tasks"] if t["type"] == "repository.docker.gc"]
+    assert [t["properties"]["repositoryName"] for t in gc] == ["docker-hosted"]     # no proxy GC when kept
+
+
+def test_housekeeping_tasks_run_after_the_repositories_on_the_cron(dev_run):
+    tasks = dev_run.one(f"{DYN}HousekeepingTasks")
+    assert dev_run.by_urn(tasks.options["parent"]).typ == "nexus-registry:index:Housekeeping"
+    assert tasks.plain["cron"] == "0 0 2 ? * SUN"
+    assert [t["type"] for t in tasks.plain["tasks"]] == ["blobstore.compact"] * 3 + \
+        ["repository.docker.gc"] * 2 + ["repository.docker.upload-purge"]
+    proxy_gc = tasks.plain["tasks"][4]["properties"]
+    assert proxy_gc == {"repositoryName": "docker-proxy", "deployOffset": str(30 * 24)}
+    repo_urns = {r.options["urn"] for r in dev_run.resources
+                 if r.typ.startswith(DYN) and r.typ != f"{DYN}HousekeepingTasks"}
+    assert repo_urns <= set(tasks.options["dependencies"])
+    off = run_program("dev", {"housekeeping": False, "housekeepingCron": "0 0 4 ? * SAT"})
+    assert not off.of_type(f"{DYN}HousekeepingTasks") and "nexus-registry:index:Housekeeping" not in off.types()
+
+
+def test_soft_quota_bytes_and_the_blob_stores_output():
+    run = run_program("dev", {"blobStoreSoftQuota": "1Gi"})
+    quotas = {r.plain["name"]: r.plain["soft_quota"] for r in run.of_type(f"{DYN}BlobStore")}
+    assert set(quotas) == {"docker-hosted", "docker-group", "docker-proxy"}
+    assert all(q == {"type": "spaceUsedQuota", "limit": 1073741824} for q in quotas.values())   # 1.0737e9 == int
+    assert run.outputs["blob_stores"]["docker-hosted"] == {
+        "soft_quota": {"type": "spaceUsedQuota", "limit": 1073741824}, "quota_status": None}   # known after up

@@ -11,26 +11,29 @@ from tests.support.stack import run_program
 
 DIGEST = "@sha256:" + "5" * 64   # never pulled: only the shape of a digest pin matters to the scanners
 # every optional feature on: push port, 3 gateways, images pinned by digest, CA on docker hosts and on
-# the nodes, pull Secrets, the smoke check, anonymous pull, the EULA, one blob store, DNS SANs,
-# NetworkPolicies (the default), on prod's host directory
+# the nodes, pull Secrets, push and pull users, the smoke check, anonymous pull, the EULA, one blob store
+# with a soft quota, hosted cleanup, Docker Hub credentials, the modern TLS profile, search on the group,
+# DNS SANs, NetworkPolicies (the default), on prod's host directory
 MAXIMAL = {"pushPort": 10002, "gatewayReplicas": 3, "dnsNames": ["registry.example.com"],
            "nexusImage": f"sonatype/nexus3:3.94.0{DIGEST}", "nginxImage": f"nginx:1.28.0-alpine{DIGEST}",
            "dockerHosts": ["root@192.168.129.50", "deploy@192.168.129.51:2222"], "smoke": True,
-           "anonymousPull": True, "acceptEula": True, "sharedBlobStore": True,
+           "anonymousPull": True, "acceptEula": True, "sharedBlobStore": True, "blobStoreSoftQuota": "80%",
+           "hostedCleanupDays": 90, "dockerHubUsername": "mirror-bot", "tlsProfile": "modern",
+           "certValidityHours": 2160, "searchTarget": "group", "pushUsers": ["ci"], "pullUsers": ["cluster"],
            "pullSecretNamespaces": ["team-a", "nexus"], "trustOnNodes": True, "gatewayDrainSeconds": 900}
-SSH_KEY = {"sshPrivateKey": "-----BEGIN OPENSSH PRIVATE KEY-----"}
+SECRETS = {"sshPrivateKey": "-----BEGIN OPENSSH PRIVATE KEY-----", "dockerHubToken": "dckr_pat_test"}
 # (stack, overrides, secrets)
 VARIANTS: dict[str, tuple[str, dict, dict]] = {
     "dev": ("dev", {}, {}),
     "prod": ("prod", {}, {}),
-    "maximal": ("prod", MAXIMAL, SSH_KEY),
-    "maximal-no-network-policies": ("prod", {**MAXIMAL, "networkPolicies": False}, SSH_KEY),
+    "maximal": ("prod", MAXIMAL, SECRETS),
+    "maximal-no-network-policies": ("prod", {**MAXIMAL, "networkPolicies": False}, SECRETS),
     "dev-loadbalancer-push-port": ("dev", {"serviceType": "LoadBalancer", "registryPort": 443, "webPort": 80,
                                            "pushPort": 5443}, {}),
     "dev-storage-class-no-retain": ("dev", {"storageClass": "fast-ssd", "retainData": False,
                                             "createNamespace": False}, {}),
     "prod-cluster-pull": ("prod", {"pullSecretNamespaces": ["team-a", "nexus"], "trustOnNodes": True,
-                                   "pushPort": 10002}, {}),
+                                   "pullUsers": ["cluster-pull"], "pushPort": 10002}, {}),
 }
 
 

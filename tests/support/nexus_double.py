@@ -4,14 +4,16 @@ It reproduces what `shared/docs/nexus-api.md` documents for the calls our provid
 its section 9 (Nexus' own source at 3.89). Each behaviour names the class it follows; [inf] marks what no source
 settles. Security, authentication and the HTTP side are here; beside it in tests/support/: blob stores and
 repositories in `nexus_double_storage`; status, read-only mode, the edition signals and the EULA in
-`nexus_double_system`; the answer shapes in `nexus_double_replies`.
+`nexus_double_system`; roles, local users and their logins in `nexus_double_accounts`; the answer shapes in
+`nexus_double_replies`.
 
 - Realms (RealmApiResource): PUT replaces the list; unknown ids answer 400 text/plain
   `ValidationErrorXO{id='*', message='"Unknown realmIds: [X]"'}`, the message in double quotes.
 - Anonymous access (AnonymousAccessApiResource): disabled on a fresh install (3.87+); PUT answers 200 with the saved
   settings; "Realm does not exist" unless realmName is installed: an active realm or NexusAuthorizingRealm.
 - A body that is not JSON: 400 "Could not process the input: …" (JsonProcessingExceptionMapper).
-- Basic auth with Nexus' challenge (NexusBasicHttpAuthenticationFilter); 401 for a wrong or missing login.
+- Basic auth with Nexus' challenge (NexusBasicHttpAuthenticationFilter); 401 for a wrong or missing login, 403 for
+  a local user's (it holds no REST privilege).
 
 Knobs for faults: `stop()`/`start()` (connection refused), `unavailable_next` (N x 503 from any path, as a gateway
 or a starting Nexus gives), `starting`, `freeze()`, `server_header`, `system_information`, `eula_route`,
@@ -25,17 +27,18 @@ When the published spec is available every request and answer is validated with 
 from __future__ import annotations
 
 import base64
-import json
 import re
 import threading
 import time
 from collections import Counter
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import TYPE_CHECKING, Any, Callable, Optional
-from urllib.parse import unquote, urlsplit
+from urllib.parse import parse_qs, unquote, urlsplit
 
-from tests.support.nexus_double_replies import (Reply, empty, frozen_error, json_reply, message_error, text_reply,
+from tests.support.nexus_double_accounts import ACCOUNT_ROUTES, AccountsEndpoints, request_payload
+from tests.support.nexus_double_replies import (API, Reply, empty, frozen_error, json_reply, message_error, text_reply,
                                         unreadable_json, validation_errors)
+from tests.support.nexus_double_housekeeping import HOUSEKEEPING_ROUTES, HousekeepingEndpoints
 from tests.support.nexus_double_storage import StorageEndpoints, lookup
 from tests.support.nexus_double_system import EULA_DISCLAIMER, SYSTEM_ROUTES, Frozen, SystemEndpoints
 
@@ -45,7 +48,6 @@ if TYPE_CHECKING:
 __all__ = ["API", "CHALLENGE", "EULA_DISCLAIMER", "NexusDouble", "Reply", "empty", "json_reply", "message_error",
            "validation_errors"]
 
-API = "/service/rest"
 VERSION = "3.94.0-12"
 CHALLENGE = 'BASIC realm="Sonatype Nexus Repository Manager"'
 AUTHORIZING_REALM = "NexusAuthorizingRealm"       # installed, but hidden from the lists since 3.60
@@ -61,7 +63,7 @@ AVAILABLE_REALMS = {
 # --------------------------------------------------------------------------------------------------------------
 # The double
 
-class NexusDouble(StorageEndpoints, SystemEndpoints):
+class NexusDouble(AccountsEndpoints, StorageEndpoints, SystemEndpoints, HousekeepingEndpoints):
     """The double: state, fault knobs and an HTTP server. Use `with NexusDouble(...) as nexus:` or start/stop."""
 
     def __init__(self, *, password: str = "double-admin-pw", edition: str = "COMMUNITY",
@@ -76,8 +78,10 @@ class NexusDouble(StorageEndpoints, SystemEndpoints):
             "storage": {"blobStoreName": "default", "strictContentTypeValidation": False, "writePolicy": "ALLOW_ONCE"}}}
         self.active_realms: list[str] = ["NexusAuthenticatingRealm"]
         self.anonymous = {"enabled": False, "userId": "anonymous", "realmName": AUTHORIZING_REALM}   # 3.87+
+        self._init_housekeeping()          # cleanup policies, tasks, quota status (nexus_double_housekeeping.py)
         # fault knobs (the system ones are in SystemEndpoints)
         self.unavailable_next = 0          # the next N requests (any path) answer 503
+        self.query: dict[str, list[str]] = {}   # the query of the request being dispatched (under the lock)
         self._delays: list[tuple[str, str, float]] = []
         self._forced: list[tuple[str, str, Reply]] = []
         # observation
@@ -140,6 +144,7 @@ class NexusDouble(StorageEndpoints, SystemEndpoints):
 
     # ---- request dispatch ------------------------------------------------------------------------------------
     def handle(self, method: str, path: str, headers: dict, body: bytes) -> Reply:
+        path, _, query = path.partition("?")
         with self.lock:
             self.counts[method] += 1
         time.sleep(self._delay_for(method, path))
@@ -153,12 +158,13 @@ class NexusDouble(StorageEndpoints, SystemEndpoints):
         if path in ("/v1/status", "/v1/status/writable"):
             return self.status_reply(path)
         if not self._authorised(headers.get("Authorization", "")):
-            return Reply(401, headers={"WWW-Authenticate": CHALLENGE})
+            return self.account_refusal(headers.get("Authorization", ""))   # 403 for a local user, else 401
         try:
-            payload = json.loads(body) if body else None
+            payload = request_payload(headers, body)         # JSON, or text/plain (change-password)
         except ValueError as exc:
             return unreadable_json(exc.msg)
         with self.lock:
+            self.query = parse_qs(query)
             for route_method, pattern, action in _ROUTES:
                 match = re.fullmatch(pattern, path)
                 if match and route_method == method:
@@ -222,7 +228,7 @@ _ROUTES: tuple[tuple[str, str, Callable[..., Reply]], ...] = SYSTEM_ROUTES + (
     ("PUT", r"/v1/security/realms/active", NexusDouble.put_active_realms),
     ("GET", r"/v1/security/anonymous", NexusDouble.get_anonymous),
     ("PUT", r"/v1/security/anonymous", NexusDouble.put_anonymous),
-)
+) + HOUSEKEEPING_ROUTES + ACCOUNT_ROUTES
 
 
 class _Handler(BaseHTTPRequestHandler):
@@ -241,11 +247,13 @@ class _Handler(BaseHTTPRequestHandler):
     def _serve(self) -> None:
         double = self.double
         body = self.rfile.read(int(self.headers.get("Content-Length") or 0))
-        path = urlsplit(self.path).path
+        url = urlsplit(self.path)
+        path = url.path
         if not path.startswith(API + "/"):
             reply = empty(404)
         else:
-            reply = double.handle(self.command, path.removeprefix(API), dict(self.headers), body)
+            below_api = path.removeprefix(API) + (f"?{url.query}" if url.query else "")
+            reply = double.handle(self.command, below_api, dict(self.headers), body)
         if reply.content_type == "validation":
             accept = self.headers.get("Accept", "")
             reply.content_type = ("application/json" if "application/json" in accept

@@ -10,6 +10,7 @@ import uuid
 from dataclasses import dataclass, field
 from typing import Any, Callable, Optional
 
+API = "/service/rest"                # every REST path is below it
 FAULT_HEADER = "X-Siesta-FaultId"
 FROZEN_TEXT = "Nexus Repository Manager is in read-only mode"
 

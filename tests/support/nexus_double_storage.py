@@ -81,6 +81,9 @@ def _bean_problems(body: dict, repo_type: str) -> list[tuple[str, str]]:
     problems += _missing_required(body, REQUIRED_REPO_FIELDS[repo_type])
     if repo_type == "group" and (body.get("group") or {}).get("memberNames") == []:
         problems.append(("PARAMETER memberNames", "must not be empty"))
+    if repo_type == "proxy" and (body.get("negativeCache") or {}).get("timeToLive", 0) < 0:
+        # NegativeCacheFacetImpl.Config: @Min(0) timeToLive [src]; the REST id form is [inf]
+        problems.append(("PARAMETER timeToLive", "must be greater than or equal to 0"))
     return problems
 
 
@@ -269,6 +272,9 @@ class StorageEndpoints:
             client = repo.get("httpClient") or {}
             view["negativeCache"] = repo["negativeCache"]
             view["httpClient"] = {"blocked": bool(client.get("blocked")), "autoBlock": bool(client.get("autoBlock"))}
+            if client.get("authentication"):      # only if configured, never its password or token [src]
+                view["httpClient"]["authentication"] = {k: v for k, v in client["authentication"].items()
+                                                        if k not in ("password", "bearerToken")}
         return view
 
     def _repository_url(self, name: str) -> str:

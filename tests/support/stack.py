@@ -164,6 +164,11 @@ class RecordingMonitor(MockMonitor):
         return response
 
 
+def mock_password(resource_name: str) -> str:
+    """The password a LocalUser's provider would generate, as the mocks answer it."""
+    return f"generated-pw-for-{resource_name}"
+
+
 class RecordingMocks(pulumi.runtime.Mocks):
     """Echo inputs back as state and add the computed outputs the program reads.
 
@@ -182,6 +187,8 @@ class RecordingMocks(pulumi.runtime.Mocks):
             "tls:index/selfSignedCert:SelfSignedCert": {"certPem": f"-----BEGIN CERTIFICATE-----{args.name}\n"},
             "tls:index/locallySignedCert:LocallySignedCert": {"certPem": f"-----BEGIN CERTIFICATE-----{args.name}\n"},
             "tls:index/certRequest:CertRequest": {"certRequestPem": f"-----BEGIN CERTIFICATE REQUEST-----{args.name}"},
+            # the provider generates it on create; the program only ever passes it on as a secret
+            "pulumi-python:dynamic/nexus:LocalUser": {"password": mock_password(args.name)},
         }.get(args.typ, {})
         state.update(computed)
         if args.typ.startswith("kubernetes:"):

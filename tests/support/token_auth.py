@@ -1,8 +1,9 @@
 """A tiny Docker token issuer on 127.0.0.1 for the distribution registry's `auth: token` mode.
 
 `GET <realm>?service=&scope=…` with Basic credentials answers `{"token": JWT, "access_token": JWT}`,
-granting exactly the requested scopes, like Nexus' `/v2/token` (which, unlike this one, is not
-scope-bound). The JWT is signed by a key whose certificate travels in the `x5c` header (distribution
+granting the requested scopes, like Nexus' `/v2/token` (which, unlike this one, is not scope-bound).
+`grants` (user -> actions, changeable while it runs) limits what each user gets, the way Nexus roles
+do: a pull-only user's token carries no push, so the registry refuses its uploads. The JWT is signed by a key whose certificate travels in the `x5c` header (distribution
 2.8 verifies it against `rootcertbundle`, the CA that signed it). The issuer serves HTTPS on its own
 port and path, so a client must follow the realm exactly as given.
 """
@@ -47,13 +48,16 @@ def sign_jwt(claims: dict, key: ec.EllipticCurvePrivateKey, cert: x509.Certifica
     return f"{signing_input}.{_b64url(r.to_bytes(size, 'big') + s.to_bytes(size, 'big'))}"
 
 
-def access_claims(scopes: list[str], *, anonymous: bool = False) -> list[dict]:
-    """`repository:smoke/x:pull,push` → the token's `access` entries; anonymous users get pull only."""
+def access_claims(scopes: list[str], *, anonymous: bool = False,
+                  granted: set[str] | None = None) -> list[dict]:
+    """`repository:smoke/x:pull,push` → the token's `access` entries; anonymous users get pull only,
+    others the actions in `granted` (all when None)."""
     access = []
     for scope in scopes:
         kind, rest = scope.split(":", 1)
         name, actions = rest.rsplit(":", 1)
-        allowed = [a for a in actions.split(",") if a == "pull" or not anonymous]
+        allowed = [a for a in actions.split(",")
+                   if (a == "pull" or not anonymous) and (granted is None or a in granted)]
         access.append({"type": kind, "name": name, "actions": allowed})
     return access
 
@@ -71,7 +75,11 @@ class TokenIssuer:
     service: str
     issuer: str
     rootcertbundle: Path
+    grants: dict[str, set[str]] | None = None      # user -> actions; None: every user gets what it asks
     requests: list[TokenRequest] = field(default_factory=list)
+
+    def granted(self, account: str | None) -> set[str] | None:
+        return None if self.grants is None or account is None else self.grants.get(account, set())
 
     def registry_env(self) -> dict[str, str]:
         """distribution's environment overrides that switch a registry to this issuer."""
@@ -79,15 +87,23 @@ class TokenIssuer:
                 "REGISTRY_AUTH_TOKEN_ISSUER": self.issuer,
                 "REGISTRY_AUTH_TOKEN_ROOTCERTBUNDLE": str(self.rootcertbundle)}
 
+    def registry_config(self) -> dict:
+        """The same as registry config (for `run_registry(extra=...)`, e.g. behind the gateway)."""
+        return {"auth": {"token": {"realm": self.realm, "service": self.service, "issuer": self.issuer,
+                                   "rootcertbundle": str(self.rootcertbundle)}}}
+
 
 @contextlib.contextmanager
 def run_token_issuer(workdir: Path, users: dict[str, str], *, tls: tuple[Path, Path],
-                     service: str = "smoke-registry", path: str = "/auth/token") -> Iterator[TokenIssuer]:
-    """Serve the realm `https://127.0.0.1:<port><path>` (tls = server cert, key) for `users`."""
+                     service: str = "smoke-registry", path: str = "/auth/token",
+                     grants: dict[str, set[str]] | None = None) -> Iterator[TokenIssuer]:
+    """Serve the realm `https://127.0.0.1:<port><path>` (tls = server cert, key) for `users`, each
+    granted the actions in `grants` (all when None)."""
     signer = make_chain(["127.0.0.1"]).write(workdir / "token-signer")
     key = serialization.load_pem_private_key(signer["key"].read_bytes(), password=None)
     cert = x509.load_pem_x509_certificate(signer["cert"].read_bytes())
-    state = TokenIssuer(realm="", service=service, issuer="smoke-token-issuer", rootcertbundle=signer["ca"])
+    state = TokenIssuer(realm="", service=service, issuer="smoke-token-issuer", rootcertbundle=signer["ca"],
+                        grants=grants)
 
     class Handler(BaseHTTPRequestHandler):
         def do_GET(self) -> None:  # noqa: N802 (http.server API)
@@ -102,7 +118,8 @@ def run_token_issuer(workdir: Path, users: dict[str, str], *, tls: tuple[Path, P
             now = int(time.time())
             token = sign_jwt({"iss": state.issuer, "sub": account or "", "aud": service, "iat": now,
                               "nbf": now - 60, "exp": now + 300, "jti": secrets.token_hex(8),
-                              "access": access_claims(list(scopes), anonymous=account is None)}, key, cert)
+                              "access": access_claims(list(scopes), anonymous=account is None,
+                                                      granted=state.granted(account))}, key, cert)
             self._reply(200, {"token": token, "access_token": token, "expires_in": 300})
 
         def _basic_user(self) -> str | None | bool:
