@@ -21,7 +21,7 @@ $(VENV)/checkov/.installed: requirements-checkov.txt $(VENV)/.installed
 venv: $(VENV)/.installed $(VENV)/checkov/.installed
 
 ## make up: local file backend, the dev stack, `pulumi up` on the current kube context.
-up: venv
+up: $(VENV)/.installed
 	STACK=$(STACK) bash scripts/up.sh
 
 ## make test: every test layer (mocks, Nexus API double, real nginx/registry gateway).
