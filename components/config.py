@@ -7,18 +7,16 @@ value and the reason, all at once, before the program registers any resource.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Callable, Mapping, Optional
+from typing import Mapping, Optional
 from urllib.parse import urlparse
 
 from components.config_housekeeping import DockerHubLogin, Housekeeping, read_housekeeping
 from components.config_keys import KEYS, KEYS_BY_NAME, PROJECT, SECRET_BY_RULE, KeySpec  # noqa: F401 (re-exported)
+from components.config_reader import ConfigProblem, ConfigReader, Secret, SettingsError  # noqa: F401
 from components.config_values import (
     DEFAULT_NEXUS_PASSWORD,
     NEXUS_JETTY_PORT,
     DockerHost,
-    as_bool,
-    as_int,
-    as_list,
     check_drain_seconds,
     check_host_path,
     check_name,
@@ -43,51 +41,6 @@ from components.config_values import (
     quantity_bytes,
 )
 from components.gateway import tls_policy
-
-
-class Secret:
-    """A string that never shows itself in repr/str (settings get printed in errors and logs)."""
-    __slots__ = ("_value",)
-
-    def __init__(self, value: str):
-        self._value = value
-
-    def reveal(self) -> str:
-        return self._value
-
-    def __repr__(self) -> str:
-        return "Secret(****)"
-
-    __str__ = __repr__
-
-    def __eq__(self, other) -> bool:
-        return isinstance(other, Secret) and other._value == self._value
-
-    def __hash__(self) -> int:
-        return hash(self._value)
-
-
-@dataclass(frozen=True)
-class ConfigProblem:
-    key: str
-    value: object
-    reason: str
-
-    def __str__(self) -> str:
-        return f"{PROJECT}:{self.key} = {self.value!r}: {self.reason}"
-
-
-class SettingsError(ValueError):
-    """All the problems found in the stack config; str() names each key and bad value."""
-
-    def __init__(self, problems: list[ConfigProblem]):
-        self.problems = problems
-        lines = "\n".join(f"  - {p}" for p in problems)
-        super().__init__(f"invalid stack configuration ({len(problems)} problem(s)):\n{lines}")
-
-    @property
-    def keys(self) -> list[str]:
-        return [p.key for p in self.problems]
 
 
 @dataclass(frozen=True)
@@ -180,65 +133,12 @@ class Settings:
                 "-Djava.util.prefs.userRoot=/nexus-data/javaprefs")
 
 
-class _Reader:
-    """Reads keys with their KeySpec defaults and collects problems instead of stopping at the first."""
-
-    def __init__(self, raw: Mapping[str, Optional[str]], secret_keys: frozenset[str]):
-        self.raw = raw
-        self.secret_keys = secret_keys
-        self.problems: list[ConfigProblem] = []
-
-    def fail(self, key: str, value: object, reason: str) -> None:
-        shown = "****" if key in SECRET_BY_RULE and value not in ("", None, DEFAULT_NEXUS_PASSWORD) else value
-        self.problems.append(ConfigProblem(key, shown, reason))
-
-    def value(self, key: str, check: Callable | None = None):
-        spec = KEYS_BY_NAME[key]
-        raw = self.raw.get(key)
-        if raw is None:
-            if spec.default is None:
-                self.fail(key, None, "is required (pulumi config set"
-                          + (" --secret" if spec.secret else "") + f" {key} …)")
-                return None
-            value = spec.default
-        else:
-            try:
-                value = {"string": str, "boolean": as_bool, "integer": as_int, "array": as_list}[spec.type](raw)
-            except ValueError as e:
-                self.fail(key, raw, str(e))
-                return None
-        return self.checked(key, value, check)
-
-    def checked(self, key: str, value, check: Callable | None):
-        if check is None:
-            return value
-        try:
-            return check(value)
-        except ValueError as e:
-            self.fail(key, value, str(e))
-            return None
-
-    def each(self, key: str, values: Optional[list], check: Callable) -> tuple:
-        out = []
-        for item in values or []:
-            try:
-                out.append(check(item))
-            except ValueError as e:
-                self.fail(key, item, str(e))
-        return tuple(out)
-
-    def secret(self, key: str, value: Optional[str]) -> Optional[Secret]:
-        if value and key not in self.secret_keys:
-            self.fail(key, "<plaintext>", f"must be stored encrypted: pulumi config set --secret {key} …")
-        return Secret(value) if value else None
-
-
 def parse_settings(raw: Mapping[str, Optional[str]], secret_keys: frozenset[str] | set[str] = frozenset()) -> Settings:
     """Build Settings from raw config strings (keys without the project prefix; arrays as JSON).
 
     `secret_keys` are the keys whose value is stored encrypted. Raises SettingsError naming every bad key.
     """
-    r = _Reader(raw, frozenset(secret_keys))
+    r = ConfigReader(raw, frozenset(secret_keys))
     v = r.value
 
     namespace = v("namespace", check_namespace)
@@ -378,7 +278,7 @@ def parse_settings(raw: Mapping[str, Optional[str]], secret_keys: frozenset[str]
     return Settings(**settings)
 
 
-def _distinct(r: _Reader, values: Mapping[str, object], what: str = "port") -> None:
+def _distinct(r: ConfigReader, values: Mapping[str, object], what: str = "port") -> None:
     seen: dict[object, str] = {}
     for key, value in values.items():
         if value is None:
@@ -389,7 +289,7 @@ def _distinct(r: _Reader, values: Mapping[str, object], what: str = "port") -> N
             seen[value] = key
 
 
-def _users(r: _Reader) -> tuple[tuple[str, ...], tuple[str, ...]]:
+def _users(r: ConfigReader) -> tuple[tuple[str, ...], tuple[str, ...]]:
     """pushUsers and pullUsers: valid Nexus user ids, each listed once across both keys (ignoring case, as
     Nexus' user lookups do)."""
     seen: dict[str, str] = {}

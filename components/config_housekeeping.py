@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING, Any, Optional
 from components.quartz_cron import housekeeping_cron
 
 if TYPE_CHECKING:                                   # config.py imports this module; no cycle at run time
-    from components.config import Secret
+    from components.config_reader import Secret
 
 # A Docker ID (4-30 lowercase letters and digits) or an organization name (organization access tokens).
 DOCKER_ID_RE = re.compile(r"^[a-z0-9][a-z0-9_-]{1,254}$")
@@ -115,7 +115,7 @@ def parse_soft_quota(value: str, storage_bytes: Optional[float]) -> Optional[Sof
 
 
 def read_housekeeping(r: Any, storage_bytes: Optional[float]) -> dict:
-    """The issue-9 part of Settings, as keyword arguments; problems go to the reader `r` (config._Reader)."""
+    """The issue-9 part of Settings, as keyword arguments; problems go to the reader `r` (config_reader.ConfigReader)."""
     v = r.value
     username = v("dockerHubUsername")
     token = r.secret("dockerHubToken", v("dockerHubToken"))
