@@ -5,6 +5,7 @@ from __future__ import annotations
 import pytest
 
 from components.config import SettingsError, parse_settings
+from components.config_keys import KEYS
 from tests.support.stack import TEST_PASSWORD, run_program, stack_config
 
 # (id, stack overrides, secret overrides, the key the error must name, a fragment of the reason)
@@ -103,7 +104,10 @@ RULES = [
     ("quota-over-storage", {"blobStoreSoftQuota": "60Gi"}, {}, "blobStoreSoftQuota", "below storageSize"),
     ("quota-percent-needs-storage", {"storageSize": "lots", "blobStoreSoftQuota": "10% free"}, {},
      "blobStoreSoftQuota", "valid storageSize"),
+    ("cpu-limit-zero", {"nexusCpuLimit": "0"}, {}, "nexusCpuLimit", "greater than zero"),
 ]
+# A boolean key's only bad value is one that is not a boolean (the CLI refuses it first; the parser names it too).
+BOOLEAN_KEYS = [k.name for k in KEYS if k.type == "boolean"]
 
 
 @pytest.mark.parametrize("overrides,secrets,key,reason", [r[1:] for r in RULES], ids=[r[0] for r in RULES])
@@ -271,3 +275,16 @@ def test_housekeeping_switch_is_a_boolean_naming_its_key():
         parse_settings({**BASE, "housekeeping": "maybe"}, {"adminPassword"})
     assert caught.value.keys == ["housekeeping"] and "must be true or false" in str(caught.value)
     assert parse_settings({**BASE, "housekeeping": "false"}, {"adminPassword"}).housekeeping.tasks is False
+
+
+@pytest.mark.parametrize("key", BOOLEAN_KEYS)
+def test_a_boolean_key_refuses_a_non_boolean_naming_itself(key):
+    with pytest.raises(SettingsError) as caught:
+        parse_settings({"adminPassword": TEST_PASSWORD, "publicIps": '["10.0.0.1"]', key: "maybe"}, {"adminPassword"})
+    assert caught.value.keys == [key]
+    assert f"nexus-registry:{key} = 'maybe': must be true or false" in str(caught.value)
+
+
+def test_every_stack_key_has_a_bad_value_test():
+    covered = {rule[3] for rule in RULES} | set(BOOLEAN_KEYS)
+    assert [k.name for k in KEYS if k.name not in covered] == []
