@@ -8,6 +8,7 @@ add the new path here, and keep the old one (see README "For contributors").
 """
 from __future__ import annotations
 
+import base64
 import importlib
 import pickle
 import pkgutil
@@ -47,6 +48,15 @@ def _global_pickle(path: str) -> bytes:
     return b"c" + module.encode() + b"\n" + name.encode() + b"\n."
 
 
+def pickles_by_reference(cls: type) -> bool:
+    """Whether Pulumi's own serializer stores `cls` by reference (module path + name), as the state contract needs.
+    A class pickled by value also carries its module name (in its __dict__), so the test for that is what comes
+    back: by reference the very class, by value a new class that dill rebuilt (`_create_type`)."""
+    from pulumi.dynamic.dynamic import serialize_provider
+    raw = base64.b64decode(serialize_provider(cls()))
+    return b"_create_type" not in raw and type(dill.loads(raw)) is cls
+
+
 def provider_classes() -> list[type]:
     """The provider class of every dynamic resource defined in components/ (what `__provider` pickles)."""
     for info in pkgutil.walk_packages(components.__path__, "components."):
@@ -76,7 +86,16 @@ def test_every_provider_class_pickles_under_a_listed_path():
         assert path in STORED_PROVIDER_PATHS, (
             f"{path} is not in STORED_PROVIDER_PATHS: a new provider must be listed; a moved one must keep its "
             f"old module as an alias (README 'For contributors') and list the new path too")
-        assert cls.__module__.encode() in dill.dumps(cls()), f"{path} must pickle by reference"
+        assert pickles_by_reference(cls), f"{path} must pickle by reference"
+
+
+def test_the_by_reference_check_catches_a_class_pickled_by_value():
+    """A provider class that cannot be found again under its module path is pickled by value; the check sees it."""
+    cls = _resolve(STORED_PROVIDER_PATHS[0])
+    by_value = type(cls.__name__, (cls,), {"__module__": cls.__module__})    # not what the module holds
+    assert cls.__module__.encode() in dill.dumps(by_value())     # why the module name in the bytes proves nothing
+    assert not pickles_by_reference(by_value)
+    assert pickles_by_reference(cls)
 
 
 def test_an_alias_module_keeps_an_old_path_loadable(tmp_path, monkeypatch):
