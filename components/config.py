@@ -148,6 +148,10 @@ def parse_settings(raw: Mapping[str, Optional[str]], secret_keys: frozenset[str]
     memory = v("nexusMemory", check_positive_quantity)
     if heap_size and memory and quantity_bytes(memory) < 2 * heap_size:
         r.fail("nexusMemory", memory, f"must hold at least twice nexusHeap={heap} (heap + direct memory)")
+    cpu, cpu_limit = v("nexusCpu", check_positive_quantity), v("nexusCpuLimit", check_positive_quantity)
+    if cpu and cpu_limit and quantity_bytes(cpu) > quantity_bytes(cpu_limit):
+        r.fail("nexusCpuLimit", cpu_limit, f"must be at least nexusCpu={cpu} (Kubernetes refuses a request above "
+                                           f"its limit)")
     storage_size = v("storageSize", check_positive_quantity)
     host_path = v("hostPath", check_host_path)
     node_name = v("nexusNodeName")
@@ -232,8 +236,8 @@ def parse_settings(raw: Mapping[str, Optional[str]], secret_keys: frozenset[str]
         nexus_image=nexus_image,
         nexus_heap=heap,
         nexus_memory=memory,
-        nexus_cpu=v("nexusCpu", check_positive_quantity),
-        nexus_cpu_limit=v("nexusCpuLimit", check_positive_quantity),
+        nexus_cpu=cpu,
+        nexus_cpu_limit=cpu_limit,
         storage_size=storage_size,
         storage_class=v("storageClass", check_storage_class),
         host_path=host_path,

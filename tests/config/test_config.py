@@ -105,6 +105,8 @@ RULES = [
     ("quota-percent-needs-storage", {"storageSize": "lots", "blobStoreSoftQuota": "10% free"}, {},
      "blobStoreSoftQuota", "valid storageSize"),
     ("cpu-limit-zero", {"nexusCpuLimit": "0"}, {}, "nexusCpuLimit", "greater than zero"),
+    ("cpu-limit-below-request", {"nexusCpu": "1500m", "nexusCpuLimit": "1"}, {}, "nexusCpuLimit",
+     "at least nexusCpu=1500m"),
 ]
 # A boolean key's only bad value is one that is not a boolean (the CLI refuses it first; the parser names it too).
 BOOLEAN_KEYS = [k.name for k in KEYS if k.type == "boolean"]
