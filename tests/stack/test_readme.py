@@ -59,3 +59,11 @@ def test_the_tasks_to_create_by_hand_are_the_ones_the_program_creates():
         assert any(row.startswith(f"| {ui}") for ui in TASK_UI_NAMES.values()), row
     program = {t["name"] for t in housekeeping_tasks(stores, "docker-hosted", "docker-proxy", 720)}
     assert documented == program
+
+
+def test_the_weakened_deployment_count_is_the_scans():
+    from tests.stack.test_checkov import WEAKENED_FAILS
+
+    claimed = re.search(r"a copy of the gateway Deployment without its annotations and security settings fails (\d+) "
+                        r"checks", " ".join(_readme().split()))
+    assert claimed and int(claimed.group(1)) == len(WEAKENED_FAILS)
