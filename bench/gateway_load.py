@@ -2,7 +2,7 @@
 
     venv/bin/python bench/gateway_load.py [--clients 50] [--requests 200] [--seconds 60] [--rounds 2]
 
-Everything runs on 127.0.0.1 (the fixture of tests/test_gateway_real.py: hosted registry, hub, pull-through
+Everything runs on 127.0.0.1 (the fixture of tests/gateway/test_gateway_real.py: hosted registry, hub, pull-through
 cache, group stand-in). Each client keeps one keep-alive connection and repeats containerd's pull of an
 image: HEAD the tag's manifest (containerd's Accept header; the answer must carry the right
 Docker-Content-Digest), GET the manifest by digest, GET the config and layer blobs (every body checked

@@ -1,5 +1,5 @@
 """The stack config keys: name, type, default and secretness, as Pulumi.yaml declares them (kept in sync by
-tests/stack/test_project_files.py; each key's rule lives in config.py's `parse_settings`)."""
+tests/config/test_project_files.py; each key's rule lives in config.py's `parse_settings`)."""
 from __future__ import annotations
 
 from dataclasses import dataclass
@@ -9,7 +9,7 @@ PROJECT = "nexus-registry"
 
 @dataclass(frozen=True)
 class KeySpec:
-    """One stack config key as Pulumi.yaml declares it (kept in sync by tests/test_project_files.py)."""
+    """One stack config key as Pulumi.yaml declares it (kept in sync by tests/config/test_project_files.py)."""
     name: str
     type: str                       # string | integer | boolean | array
     default: object = None          # None: required

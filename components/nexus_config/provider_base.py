@@ -3,7 +3,7 @@ configure(), a client built per call) and the resource base class programs decla
 
 Importing a module of this package registers nothing and reads no config: the provider classes are pickled by
 reference (`components.nexus_config.<module>.<Name>Provider`; the stored paths are listed in
-tests/contract/test_provider_paths.py) into each resource's `__provider` input and re-imported by the dynamic
+tests/nexus_config/test_provider_paths.py) into each resource's `__provider` input and re-imported by the dynamic
 provider process, which then calls `configure()` with the stack config.
 
 Read-only mode: a frozen Nexus is recognised at once, before any write (`wait_until_ready`) and from a write's 503,

@@ -67,3 +67,13 @@ def test_the_weakened_deployment_count_is_the_scans():
     claimed = re.search(r"a copy of the gateway Deployment without its annotations and security settings fails (\d+) "
                         r"checks", " ".join(_readme().split()))
     assert claimed and int(claimed.group(1)) == len(WEAKENED_FAILS)
+
+
+def test_every_test_file_the_docs_name_exists():
+    """README and the docstrings of components/ and bench/ point readers at test files: those must exist."""
+    texts = {"README.md": _readme()}
+    for folder in ("components", "bench"):
+        texts |= {str(p.relative_to(ROOT)): p.read_text() for p in (ROOT / folder).rglob("*.py")}
+    missing = sorted({(name, path) for name, text in texts.items()
+                      for path in re.findall(r"\btests/[\w/]+\.py\b", text) if not (ROOT / path).exists()})
+    assert missing == []
