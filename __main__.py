@@ -140,6 +140,7 @@ if settings.docker_hosts:
         registry_address=gateway.registry_address,
         ca_cert_pem=cert.ca_cert_pem,
         ssh_private_key=pulumi.Output.secret(settings.ssh_private_key.reveal()),
+        push_address=gateway.push_address,
     ))
 
 

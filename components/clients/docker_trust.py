@@ -2,12 +2,14 @@
 /etc/docker/certs.d/<registry ip:port>/ca.crt (docker reads it on every connection; no restart).
 
 The shell scripts are plain functions (tested by running them); the component wires one
-pulumi-command remote.Command per host, re-run when the CA or the registry address changes.
+pulumi-command remote.Command per host and address (the registry's, and the push-only one when pushPort is set),
+re-run when the CA or the address changes.
 """
 from __future__ import annotations
 
 import shlex
 from dataclasses import dataclass
+from typing import Optional
 
 import pulumi
 from pulumi_command import remote
@@ -48,6 +50,7 @@ class DockerClientTrustArgs:
     registry_address: pulumi.Input[str]
     ca_cert_pem: pulumi.Input[str]
     ssh_private_key: pulumi.Input[str]      # secret
+    push_address: Optional[pulumi.Input[str]] = None   # the push-only address (pushPort), trusted the same way
 
 
 class DockerClientTrust(pulumi.ComponentResource):
@@ -55,18 +58,23 @@ class DockerClientTrust(pulumi.ComponentResource):
 
     def __init__(self, name: str, args: DockerClientTrustArgs, opts: pulumi.ResourceOptions | None = None):
         super().__init__("nexus-registry:index:DockerClientTrust", name, None, opts)
-        address = pulumi.Output.from_input(args.registry_address)
         key = pulumi.Output.secret(args.ssh_private_key)
+        # docker looks the CA up per address: the push-only port needs its own certs.d directory.
+        addresses = {"": pulumi.Output.from_input(args.registry_address)}
+        if args.push_address is not None:
+            addresses["-push"] = pulumi.Output.from_input(args.push_address)
         self.commands = []
         for host in args.hosts:
-            self.commands.append(remote.Command(
-                f"{name}-{host.host}-{host.port}",
-                connection=remote.ConnectionArgs(host=host.host, port=host.port, user=host.user,
-                                                 private_key=key),
-                create=address.apply(install_script),
-                delete=address.apply(remove_script),
-                stdin=args.ca_cert_pem,
-                triggers=[args.ca_cert_pem, address],
-                logging=remote.Logging.NONE,
-                opts=pulumi.ResourceOptions(parent=self, additional_secret_outputs=["stdout", "stderr"])))
-        self.register_outputs({"hosts": [h.label for h in args.hosts], "ca_path": address.apply(ca_path)})
+            for suffix, address in addresses.items():
+                self.commands.append(remote.Command(
+                    f"{name}-{host.host}-{host.port}{suffix}",
+                    connection=remote.ConnectionArgs(host=host.host, port=host.port, user=host.user,
+                                                     private_key=key),
+                    create=address.apply(install_script),
+                    delete=address.apply(remove_script),
+                    stdin=args.ca_cert_pem,
+                    triggers=[args.ca_cert_pem, address],
+                    logging=remote.Logging.NONE,
+                    opts=pulumi.ResourceOptions(parent=self, additional_secret_outputs=["stdout", "stderr"])))
+        self.register_outputs({"hosts": [h.label for h in args.hosts],
+                               "ca_path": addresses[""].apply(ca_path)})

@@ -61,3 +61,17 @@ def test_one_trust_command_per_host_with_secret_key():
 def test_no_hosts_no_trust_resources(dev_run):
     assert "nexus-registry:index:DockerClientTrust" not in dev_run.types()
     assert dev_run.of_type("command:remote:Command") == []
+
+
+def test_with_a_push_port_the_push_address_is_trusted_too():
+    """`docker push <ip:pushPort>/…` from a docker host reads /etc/docker/certs.d/<ip:pushPort>/ca.crt."""
+    push = "192.168.129.112:10002"
+    run = run_program("prod", {"dockerHosts": HOSTS, "pushPort": 10002}, {"sshPrivateKey": KEY})
+    commands = {c.name: c.plain for c in run.of_type("command:remote:Command")}
+    assert set(commands) == {"docker-trust-192.168.129.50-22", "docker-trust-192.168.129.51-2222",
+                             "docker-trust-192.168.129.50-22-push", "docker-trust-192.168.129.51-2222-push"}
+    for name, plain in commands.items():
+        address = push if name.endswith("-push") else ADDRESS
+        assert plain["create"] == install_script(address) and plain["delete"] == remove_script(address)
+        assert plain["stdin"] == run.outputs["ca_cert_pem"]
+        assert plain["triggers"] == [run.outputs["ca_cert_pem"], address]
