@@ -46,3 +46,22 @@ def test_a_missing_layer_fails_the_run_under_ci(suite, monkeypatch):
     result.assert_outcomes(passed=1, skipped=1)
     assert result.ret == pytest.ExitCode.TESTS_FAILED
     result.stdout.fnmatch_lines(["*CI=true: 1 skipped test(s) count as a failure*"])
+
+
+def test_ci_run_runs_make_test_with_ci_true(tmp_path):
+    """README: under CI (`CI=true`, as .ci/run runs) a skipped layer fails the run. .ci/run must set it itself, so a
+    runner that does not export CI still proves every layer."""
+    import os
+    import subprocess
+
+    from tests.support.stack import ROOT
+
+    seen = tmp_path / "seen"
+    fake_make = tmp_path / "make"
+    fake_make.write_text(f'#!/bin/sh\necho "$*|${{CI:-unset}}" > {seen}\necho "==== 1 passed in 0.01s ===="\n')
+    fake_make.chmod(0o755)
+    env = {k: v for k, v in os.environ.items() if k != "CI"}
+    env["PATH"] = f"{tmp_path}:{env['PATH']}"
+    done = subprocess.run([str(ROOT / ".ci" / "run")], env=env, capture_output=True, text=True, timeout=60)
+    assert done.returncode == 0, done.stderr
+    assert seen.read_text().strip() == "test|true"
