@@ -21,6 +21,7 @@ from components.config_values import (
     check_host_path,
     check_name,
     check_namespace,
+    check_node_name,
     check_object_name,
     check_positive,
     check_positive_quantity,
@@ -154,8 +155,8 @@ def parse_settings(raw: Mapping[str, Optional[str]], secret_keys: frozenset[str]
                                            f"its limit)")
     storage_size = v("storageSize", check_positive_quantity)
     host_path = v("hostPath", check_host_path)
-    node_name = v("nexusNodeName")
-    if host_path and not node_name:
+    node_name = v("nexusNodeName", check_node_name)
+    if host_path and node_name == "":                  # None: already refused above
         r.fail("nexusNodeName", node_name, "is required with hostPath (the data lives on one node)")
 
     password = v("adminPassword")

@@ -16,6 +16,7 @@ NEXUS_NAME_RE = re.compile(r"^[a-zA-Z0-9\-]{1}[a-zA-Z0-9_\-\.]*$")
 
 DNS_LABEL_RE = re.compile(r"^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?$")
 DNS_SUBDOMAIN_RE = re.compile(r"^(?=.{1,253}$)[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$")
+LABEL_VALUE_RE = re.compile(r"^(?=.{1,63}$)[A-Za-z0-9]([-A-Za-z0-9_.]*[A-Za-z0-9])?$")
 DNS_NAME_RE = re.compile(r"^(?=.{1,253}$)([a-zA-Z0-9]([-a-zA-Z0-9]{0,61}[a-zA-Z0-9])?)(\.[a-zA-Z0-9]([-a-zA-Z0-9]{0,61}[a-zA-Z0-9])?)*$")
 QUANTITY_RE = re.compile(r"^(\d+(\.\d+)?)(Ki|Mi|Gi|Ti|Pi|Ei|m|k|M|G|T|P|E)?$")
 HEAP_RE = re.compile(r"^(\d+)([mMgG])$")
@@ -161,6 +162,14 @@ def check_object_name(value: str) -> str:
     """A Kubernetes object name such as a Secret's: a DNS-1123 subdomain."""
     if not DNS_SUBDOMAIN_RE.match(value):
         raise ValueError("must be a DNS-1123 subdomain (lowercase letters, digits, '-', '.'; at most 253)")
+    return value
+
+
+def check_node_name(value: str) -> str:
+    """A node name as the pod's nodeSelector holds it: a `kubernetes.io/hostname` label value (or empty: any node)."""
+    if value and not LABEL_VALUE_RE.match(value):
+        raise ValueError("must be a node's kubernetes.io/hostname label value (letters, digits, '-', '_', '.'; "
+                         "at most 63; see kubectl get nodes -L kubernetes.io/hostname)")
     return value
 
 

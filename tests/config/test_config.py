@@ -23,6 +23,7 @@ RULES = [
     ("storage-class", {"storageClass": "Fast SSD"}, {}, "storageClass", "StorageClass"),
     ("host-path-relative", {"hostPath": "nexus-data"}, {}, "hostPath", "absolute"),
     ("host-path-needs-node", {"hostPath": "/srv/nexus", "nexusNodeName": ""}, {}, "nexusNodeName", "hostPath"),
+    ("node-name-label", {"nexusNodeName": "worker 1"}, {}, "nexusNodeName", "kubernetes.io/hostname label value"),
     ("password-missing", {}, {"adminPassword": None}, "adminPassword", "required"),
     ("password-empty", {}, {"adminPassword": "  "}, "adminPassword", "empty"),
     ("password-default", {}, {"adminPassword": "admin123"}, "adminPassword", "default password"),
