@@ -341,6 +341,8 @@ def read_password(user: str, registry: str, env: tuple[str, ...] = PASSWORD_ENV)
     for name in env:
         if os.environ.get(name):
             return os.environ[name]
+    if not sys.stdin.isatty():      # e.g. under the stack's local.Command: nobody to ask, so never wait
+        raise SystemExit(f"smoke: no password for {user}: set ${env[0]} (stdin is not a terminal to ask on)")
     return getpass.getpass(f"password for {user} at {registry}: ")
 
 

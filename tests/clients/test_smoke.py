@@ -283,3 +283,13 @@ def test_a_gateway_that_drops_the_api_version_header_fails_the_ping(workdir, tls
 
     assert [s.name for s in report.steps] == ["ping"] and not report.ok
     assert "without Docker-Distribution-Api-Version: registry/2.0" in text
+
+
+def test_cli_without_a_password_and_no_terminal_fails_at_once_naming_the_variable(tmp_path):
+    """Under the stack's local.Command stdin is no terminal: a missing password must fail, not wait for input."""
+    env = {k: v for k, v in os.environ.items() if k not in ("NEXUS_REGISTRY_PASSWORD", "REGISTRY_PASSWORD")}
+    done = subprocess.run([sys.executable, "-m", "components.clients.smoke", "--registry", "127.0.0.1:9",
+                           "--ca", str(tmp_path / "ca.crt"), "--user", USER],
+                          cwd=ROOT, env=env, stdin=subprocess.DEVNULL, capture_output=True, text=True, timeout=30)
+    assert done.returncode == 1
+    assert "no password for " + USER in done.stderr and "$NEXUS_REGISTRY_PASSWORD" in done.stderr
