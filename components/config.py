@@ -10,7 +10,7 @@ from dataclasses import dataclass, field
 from typing import Mapping, Optional
 from urllib.parse import urlparse
 
-from components.config_housekeeping import DockerHubLogin, Housekeeping, read_housekeeping
+from components.config_housekeeping import NO_VOLUME_SIZE, DockerHubLogin, Housekeeping, read_housekeeping
 from components.config_keys import KEYS, KEYS_BY_NAME, PROJECT, SECRET_BY_RULE, KeySpec  # noqa: F401 (re-exported)
 from components.config_reader import ConfigProblem, ConfigReader, Secret, SettingsError  # noqa: F401
 from components.config_values import (
@@ -273,7 +273,9 @@ def parse_settings(raw: Mapping[str, Optional[str]], secret_keys: frozenset[str]
         pull_secret_name=v("pullSecretName", check_object_name),
         trust_on_nodes=v("trustOnNodes"),
         smoke=v("smoke"),
-        **read_housekeeping(r, quantity_bytes(storage_size) if storage_size else None),
+        # A hostPath directory has no size: storageSize means nothing there, so neither do shares of it.
+        **(read_housekeeping(r, None, NO_VOLUME_SIZE) if host_path else
+           read_housekeeping(r, quantity_bytes(storage_size) if storage_size else None)),
         push_users=push_users,
         pull_users=pull_users,
         credentials_rotation=v("credentialsRotation", check_rotation),

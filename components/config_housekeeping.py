@@ -79,10 +79,15 @@ def check_minutes(value: int) -> int:
     return value
 
 
-def parse_soft_quota(value: str, storage_bytes: Optional[float]) -> Optional[SoftQuota]:
+NO_VOLUME_SIZE = "a volume size, and with hostPath there is none (storageSize is unused): give a size such as 80Gi"
+
+
+def parse_soft_quota(value: str, storage_bytes: Optional[float],
+                     no_size: str = "a valid storageSize") -> Optional[SoftQuota]:
     """'' -> None; '80Gi' / '80%' -> spaceUsedQuota; '20Gi free' / '10% free' -> spaceRemainingQuota.
 
-    Percentages are of `storage_bytes` (the storageSize key). A limit is always sent in bytes.
+    Percentages are of `storage_bytes` (the storageSize key; None with hostPath, where no volume has a size, or when
+    storageSize is invalid: `no_size` says which). A limit is always sent in bytes.
     """
     text = " ".join(value.split())
     if not text:
@@ -99,7 +104,7 @@ def parse_soft_quota(value: str, storage_bytes: Optional[float]) -> Optional[Sof
         if not 0 < share < 100:
             raise ValueError("a percentage must be between 0 and 100 (exclusive)")
         if storage_bytes is None:
-            raise ValueError("a percentage needs a valid storageSize (it is a share of it)")
+            raise ValueError(f"a percentage needs {no_size} (it is a share of it)")
         limit = int(storage_bytes * share / 100)
     elif amount.isdigit():
         raise ValueError(f"needs a unit, e.g. {amount}Gi (Nexus compares the limit with bytes; a bare number is "
@@ -114,7 +119,7 @@ def parse_soft_quota(value: str, storage_bytes: Optional[float]) -> Optional[Sof
     return SoftQuota(kind, limit, text)
 
 
-def read_housekeeping(r: Any, storage_bytes: Optional[float]) -> dict:
+def read_housekeeping(r: Any, storage_bytes: Optional[float], no_size: str = "a valid storageSize") -> dict:
     """The issue-9 part of Settings, as keyword arguments; problems go to the reader `r` (config_reader.ConfigReader)."""
     v = r.value
     username = v("dockerHubUsername")
@@ -130,7 +135,7 @@ def read_housekeeping(r: Any, storage_bytes: Optional[float]) -> dict:
     if token is not None and not username:
         r.fail("dockerHubUsername", username, "is required with dockerHubToken (the Docker ID the token belongs to)")
     quota_spec = v("blobStoreSoftQuota")
-    soft_quota = r.checked("blobStoreSoftQuota", quota_spec, lambda q: parse_soft_quota(q, storage_bytes)) \
+    soft_quota = r.checked("blobStoreSoftQuota", quota_spec, lambda q: parse_soft_quota(q, storage_bytes, no_size)) \
         if quota_spec is not None else None
     return dict(
         docker_hub=DockerHubLogin(username, token) if username and token is not None else None,

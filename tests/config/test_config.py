@@ -106,6 +106,8 @@ RULES = [
     ("quota-percent-needs-storage", {"storageSize": "lots", "blobStoreSoftQuota": "10% free"}, {},
      "blobStoreSoftQuota", "valid storageSize"),
     ("cpu-limit-zero", {"nexusCpuLimit": "0"}, {}, "nexusCpuLimit", "greater than zero"),
+    ("quota-percent-with-host-path", {"hostPath": "/srv/nexus", "blobStoreSoftQuota": "10% free"}, {},
+     "blobStoreSoftQuota", "with hostPath there is none"),
     ("cpu-limit-below-request", {"nexusCpu": "1500m", "nexusCpuLimit": "1"}, {}, "nexusCpuLimit",
      "at least nexusCpu=1500m"),
 ]
@@ -291,3 +293,9 @@ def test_a_boolean_key_refuses_a_non_boolean_naming_itself(key):
 def test_every_stack_key_has_a_bad_value_test():
     covered = {rule[3] for rule in RULES} | set(BOOLEAN_KEYS)
     assert [k.name for k in KEYS if k.name not in covered] == []
+
+
+def test_an_absolute_soft_quota_with_host_path_is_not_held_to_storage_size():
+    s = parse_settings({"adminPassword": TEST_PASSWORD, "publicIps": '["10.1.1.1"]', "hostPath": "/srv/nexus",
+                        "nexusNodeName": "node-1", "storageSize": "10Gi", "blobStoreSoftQuota": "80Gi"}, {"adminPassword"})
+    assert s.housekeeping.soft_quota.request() == {"type": "spaceUsedQuota", "limit": 80 * 2**30}

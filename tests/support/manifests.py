@@ -17,7 +17,7 @@ DIGEST = "@sha256:" + "5" * 64   # never pulled: only the shape of a digest pin 
 MAXIMAL = {"pushPort": 10002, "gatewayReplicas": 3, "dnsNames": ["registry.example.com"],
            "nexusImage": f"sonatype/nexus3:3.94.0{DIGEST}", "nginxImage": f"nginx:1.28.0-alpine{DIGEST}",
            "dockerHosts": ["root@192.168.129.50", "deploy@192.168.129.51:2222"], "smoke": True,
-           "anonymousPull": True, "acceptEula": True, "sharedBlobStore": True, "blobStoreSoftQuota": "80%",
+           "anonymousPull": True, "acceptEula": True, "sharedBlobStore": True, "blobStoreSoftQuota": "80Gi",
            "hostedCleanupDays": 90, "dockerHubUsername": "mirror-bot", "tlsProfile": "modern",
            "certValidityHours": 2160, "searchTarget": "group", "pushUsers": ["ci"], "pullUsers": ["cluster"],
            "pullSecretNamespaces": ["team-a", "nexus"], "trustOnNodes": True, "gatewayDrainSeconds": 900}
