@@ -63,21 +63,25 @@ class Target:
     overrides: dict
     server: ProviderServer
     goals: list[Goal] = field(default_factory=list)
+    secrets: dict = field(default_factory=dict)
 
-    def program(self, **changes: Any) -> list[Goal]:
-        """The program's goals for this stack's config with `changes` (secrets unchanged: the server has them)."""
-        return program_goals(run_program(self.stack, {**self.overrides, **changes}))
+    def program(self, secrets: dict | None = None, **changes: Any) -> list[Goal]:
+        """The program's goals for this stack's config with `changes` and `secrets` set as with `pulumi config set
+        --secret` (the server keeps the config it was configured with: providers read only adminPassword there)."""
+        secrets = {**self.secrets, **(secrets or {})}
+        return program_goals(run_program(self.stack, {**self.overrides, **changes}, secrets))
 
     def goal(self, name: str) -> Goal:
         return next(g for g in self.goals if g.name == name)
 
 
 @contextlib.contextmanager
-def target(stack: str, overrides: dict, *, preview: bool = False) -> Iterator[Target]:
-    config, secret_keys = stack_config(stack, overrides)
-    goals = program_goals(run_program(stack, overrides, preview=preview))
+def target(stack: str, overrides: dict, *, secrets: dict | None = None, preview: bool = False) -> Iterator[Target]:
+    """`secrets`: stack config set with `pulumi config set --secret` (adminPassword is always set)."""
+    config, secret_keys = stack_config(stack, overrides, secrets)
+    goals = program_goals(run_program(stack, overrides, secrets, preview=preview))
     with ProviderServer(stack, config, secret_keys) as server:
-        yield Target(stack, overrides, server, goals)
+        yield Target(stack, overrides, server, goals, dict(secrets or {}))
 
 
 @pytest.fixture(scope="module")

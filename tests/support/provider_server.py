@@ -198,13 +198,16 @@ class ProviderServer:
     def calls_of(self, *methods: str) -> list[Call]:
         return [c for c in self.calls if c.method in methods]
 
-    def exchanged(self) -> list[bytes]:
+    def exchanged(self, engine_secrets: tuple[str, ...] = ()) -> list[bytes]:
         """Every answer and error the server sent, raw, plus each `__provider` in them decoded from base64 (a
-        pickle would hide a password from a plain byte search)."""
+        pickle would hide a password from a plain byte search). `engine_secrets`: top-level properties left out of
+        the answers because the engine marks them secret again (this SDK server refuses secrets, so a secret input
+        comes back plain and `annotateSecrets` / additionalSecretOutputs wrap it before anything keeps or shows it).
+        """
         found: list[bytes] = []
         for c in self.calls:
             if c.response is not None:
-                found.append(c.response)
+                found.append(_without(c.method, c.response, engine_secrets))
                 found.extend(_decoded_providers(c.method, c.response))
             if c.error is not None:
                 found.append(c.error.encode())
@@ -226,6 +229,17 @@ _PROPERTIES = {"Check": (provider_pb2.CheckResponse, ("inputs",)),
                "Create": (provider_pb2.CreateResponse, ("properties",)),
                "Update": (provider_pb2.UpdateResponse, ("properties",)),
                "Read": (provider_pb2.ReadResponse, ("properties", "inputs"))}
+
+
+def _without(method: str, raw: bytes, keys: tuple[str, ...]) -> bytes:
+    message, fields = _PROPERTIES.get(method, (None, ()))
+    if not keys or message is None:
+        return raw
+    parsed = message.FromString(raw)
+    for name in fields:
+        for key in keys:
+            getattr(parsed, name).fields.pop(key, None)
+    return parsed.SerializeToString()
 
 
 def _decoded_providers(method: str, raw: bytes) -> list[bytes]:
