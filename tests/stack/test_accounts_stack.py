@@ -3,8 +3,6 @@ config asks for, passwords only as secret outputs, the `docker_credentials` outp
 the push and pull users without the admin password."""
 from __future__ import annotations
 
-import base64
-
 import pytest
 
 from components.clients.smoke_check import smoke_script
@@ -92,5 +90,5 @@ def test_smoke_check_with_pull_users_only_pushes_as_admin():
 
 def test_account_providers_pickle_by_reference_without_credentials(accounts_run):
     for r in accounts_run.of_type(f"{DYN}Role") + accounts_run.of_type(f"{DYN}LocalUser"):
-        pickled = base64.b64decode(unwrap(r.inputs["__provider"]))
+        pickled = r.pickled_provider
         assert b"components.nexus_config.accounts" in pickled and TEST_PASSWORD.encode() not in pickled

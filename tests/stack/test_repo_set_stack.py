@@ -2,10 +2,8 @@
 the stack config asks for, the credentials kept out of them, and the outputs docker users need."""
 from __future__ import annotations
 
-import base64
-
 from components.clients.smoke_check import smoke_script
-from tests.support.stack import TEST_PASSWORD, plain_occurrences, run_program, unwrap
+from tests.support.stack import TEST_PASSWORD, plain_occurrences, run_program
 
 DYN = "pulumi-python:dynamic/nexus:"
 TYPES = {f"{DYN}{t}" for t in ("BlobStore", "DockerHostedRepository", "DockerProxyRepository",
@@ -68,7 +66,7 @@ def test_credentials_are_not_resource_inputs_nor_in_the_pickled_providers(dev_ru
         if not r.typ.startswith(DYN):
             continue
         assert not {"password", "admin_password", "username"} & set(r.plain), r.name
-        pickled = base64.b64decode(unwrap(r.inputs["__provider"]))
+        pickled = r.pickled_provider
         assert TEST_PASSWORD.encode() not in pickled
         assert b"components.nexus_config." in pickled, "providers must pickle by reference"
 
@@ -113,7 +111,7 @@ def test_docker_hub_token_travels_only_as_a_secret():
     for r in run.resources:
         assert plain_occurrences(r.inputs, TOKEN) == [], r.name               # wrapped as a secret everywhere
         if "__provider" in r.inputs:
-            assert TOKEN.encode() not in base64.b64decode(unwrap(r.inputs["__provider"]))
+            assert TOKEN.encode() not in r.pickled_provider
     assert TOKEN not in repr(run.outputs)
 
 

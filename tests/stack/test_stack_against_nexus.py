@@ -4,14 +4,11 @@ registers (recorded under Pulumi mocks) and the providers exactly as Pulumi stor
 published API spec (checked by the `nexus` fixture)."""
 from __future__ import annotations
 
-import base64
-
-import dill
 import pytest
 import requests
 
 from tests.support.nexus_fixtures import configured
-from tests.support.stack import run_program, unwrap
+from tests.support.stack import run_program
 
 DYN = "pulumi-python:dynamic/nexus:"
 ORDER = ["CommunityEula", "BlobStore", "CleanupPolicy", "DockerHostedRepository", "DockerProxyRepository",
@@ -26,8 +23,7 @@ def _stack_resources(stack: str, overrides: dict, secrets: dict | None = None) -
     out = []
     for r in found:
         plain = r.plain
-        provider = dill.loads(base64.b64decode(unwrap(r.inputs["__provider"])))
-        out.append((provider, {k: v for k, v in plain.items() if k != "__provider"}))
+        out.append((r.provider, {k: v for k, v in plain.items() if k != "__provider"}))
     return out
 
 

@@ -7,21 +7,17 @@ Regenerate the golden files after an intended change: `UPDATE_SNAPSHOTS=1 make t
 """
 from __future__ import annotations
 
-import base64
 import json
 from pathlib import Path
 from typing import Any
 
-import dill
-
-from tests.support.stack import SECRET_SIG, ProgramRun
+from tests.support.stack import ProgramRun, Registered
 
 GOLDEN = Path(__file__).resolve().parents[1] / "stack" / "snapshots"
 
 
-def _provider(value: Any) -> Any:
-    blob = value["value"] if isinstance(value, dict) and SECRET_SIG in value else value
-    provider = dill.loads(base64.b64decode(blob))
+def _provider(r: Registered) -> Any:
+    provider = r.provider
     return {"class": type(provider).__qualname__,
             "attributes": {k: repr(v) for k, v in sorted(vars(provider).items())}}
 
@@ -31,7 +27,7 @@ def snapshot(run: ProgramRun) -> list[dict]:
     for r in run.resources:
         inputs = dict(r.inputs)
         if "__provider" in inputs:
-            inputs["__provider"] = _provider(inputs["__provider"])
+            inputs["__provider"] = _provider(r)
         options = {k: v for k, v in r.options.items() if k != "urn"}
         options["dependencies"] = sorted(options.get("dependencies", []))   # the SDK gathers them unordered
         out.append({"urn": r.options.get("urn"), "type": r.typ, "custom": r.custom, "options": options,

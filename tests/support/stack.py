@@ -7,12 +7,14 @@ Pulumi.<stack>.yaml values, then test overrides; secret keys are marked as the C
 from __future__ import annotations
 
 import asyncio
+import base64
 import json
 import runpy
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+import dill
 import pulumi
 import yaml
 from pulumi.runtime import settings as runtime_settings
@@ -87,6 +89,16 @@ class Registered:
     @property
     def plain(self) -> dict:
         return unwrap(self.inputs)
+
+    @property
+    def pickled_provider(self) -> bytes:
+        """A dynamic resource's `__provider` input as the pickle bytes the state keeps."""
+        return base64.b64decode(unwrap(self.inputs["__provider"]))
+
+    @property
+    def provider(self) -> Any:
+        """The provider instance as the engine's provider process unpickles it."""
+        return dill.loads(self.pickled_provider)
 
 
 @dataclass
