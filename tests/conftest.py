@@ -9,11 +9,11 @@ from __future__ import annotations
 
 import os
 import pickle
-import shutil
 
 import pytest
 
 from tests.support.checkov import CHECKOV
+from tests.support.procs import find_binary
 from tests.support.stack import run_program
 
 # The Nexus double's fixtures (`nexus`, `nexus_spec`) for every test module.
@@ -33,17 +33,13 @@ LAYERS = {
 }
 
 
-def _which(name: str) -> str | None:
-    return shutil.which(name) or shutil.which(name, path="/usr/sbin:/usr/bin:/sbin:/bin")
-
-
 def in_ci() -> bool:
     return os.environ.get("CI", "").lower() in ("1", "true", "yes")
 
 
 def pytest_collection_modifyitems(config, items):
     for marker, (what, binaries, how) in LAYERS.items():
-        missing = [b for b in binaries if not _which(b)]
+        missing = [b for b in binaries if not find_binary(b)]
         if not missing:
             continue
         skip = pytest.mark.skip(reason=f"{what} skipped: missing {', '.join(missing)} ({how})")

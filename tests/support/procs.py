@@ -35,9 +35,14 @@ def wait_for_port(port: int, *, host: str = "127.0.0.1", timeout: float = 15.0,
                        + (log.read_text() if log and log.exists() else ""))
 
 
+def find_binary(name: str) -> str | None:
+    """The path of a system binary, also in the sbin directories a non-root PATH leaves out (nginx)."""
+    return shutil.which(name) or shutil.which(name, path="/usr/sbin:/usr/bin:/sbin:/bin")
+
+
 def require_binary(name: str) -> str:
     """The path of a system binary the real tests need; a clear failure (not a skip) when it is missing."""
-    path = shutil.which(name) or shutil.which(name, path="/usr/sbin:/usr/bin:/sbin:/bin")
+    path = find_binary(name)
     if path is None:
         raise RuntimeError(f"{name} is not installed; run `make system-deps` (scripts/system-deps.sh)")
     return path
