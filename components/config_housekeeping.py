@@ -10,6 +10,7 @@ import re
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Optional
 
+from components.config_values import BINARY_UNITS
 from components.quartz_cron import housekeeping_cron
 
 if TYPE_CHECKING:                                   # config.py imports this module; no cycle at run time
@@ -19,7 +20,6 @@ if TYPE_CHECKING:                                   # config.py imports this mod
 DOCKER_ID_RE = re.compile(r"^[a-z0-9][a-z0-9_-]{1,254}$")
 SIZE_RE = re.compile(r"^(?P<number>\d+(\.\d+)?)(?P<unit>Ki|Mi|Gi|Ti|Pi)$")
 PERCENT_RE = re.compile(r"^(?P<number>\d+(\.\d+)?)%$")
-_UNITS = {"Ki": 2**10, "Mi": 2**20, "Gi": 2**30, "Ti": 2**40, "Pi": 2**50}
 USED, FREE = "spaceUsedQuota", "spaceRemainingQuota"
 SOFT_QUOTA_FORMS = ("'80Gi' (warn when a blob store holds more), '80%' (the same, as a share of storageSize), "
                     "'20Gi free' (warn when less space is left on the volume), '10% free'")
@@ -98,7 +98,7 @@ def parse_soft_quota(value: str, storage_bytes: Optional[float],
     kind = FREE if suffix else USED
     size, percent = SIZE_RE.match(amount), PERCENT_RE.match(amount)
     if size:
-        limit = int(float(size["number"]) * _UNITS[size["unit"]])
+        limit = int(float(size["number"]) * BINARY_UNITS[size["unit"]])
     elif percent:
         share = float(percent["number"])
         if not 0 < share < 100:

@@ -31,7 +31,7 @@ DEFAULT_NEXUS_PASSWORD = "admin123"
 NEXUS_USER_ID_MAX = 200          # a longer user id makes Nexus answer 500 (observed on 3.76.1)
 NEXUS_BUILTIN_USERS = ("admin", "anonymous")
 ROTATION_MAX = 100
-_BINARY = {"Ki": 2**10, "Mi": 2**20, "Gi": 2**30, "Ti": 2**40, "Pi": 2**50, "Ei": 2**60}
+BINARY_UNITS = {"Ki": 2**10, "Mi": 2**20, "Gi": 2**30, "Ti": 2**40, "Pi": 2**50, "Ei": 2**60}
 _DECIMAL = {"": 1, "m": 1e-3, "k": 1e3, "M": 1e6, "G": 1e9, "T": 1e12, "P": 1e15, "E": 1e18}
 
 
@@ -76,7 +76,7 @@ def quantity_bytes(raw: str) -> float:
     if not m:
         raise ValueError("must be a Kubernetes quantity such as 512Mi, 10Gi or 500m")
     number, suffix = float(m.group(1)), m.group(3) or ""
-    return number * (_BINARY[suffix] if suffix in _BINARY else _DECIMAL[suffix])
+    return number * (BINARY_UNITS[suffix] if suffix in BINARY_UNITS else _DECIMAL[suffix])
 
 
 def heap_bytes(raw: str) -> int:
