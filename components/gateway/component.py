@@ -10,6 +10,7 @@ import pulumi_kubernetes as k8s
 
 from components.gateway import manifests as gm
 from components.gateway.nginx_conf import render_nginx_conf
+from components.k8s_meta import checksum
 
 __all__ = ["NginxGateway", "NginxGatewayArgs", "render_nginx_conf"]
 
@@ -58,7 +59,7 @@ class NginxGateway(pulumi.ComponentResource):
         secret = k8s.core.v1.Secret(f"{name}-tls", metadata=tls["metadata"], type=tls["type"],
                                     string_data=tls["stringData"], opts=after_config)
         # The certificate is public: hashing it with the config rolls the pods when either changes.
-        digest = pulumi.Output.all(nginx_conf, args.cert_pem).apply(lambda parts: gm.checksum(*parts))
+        digest = pulumi.Output.all(nginx_conf, args.cert_pem).apply(lambda parts: checksum(*parts))
         deploy = gm.deployment(spec, digest)
         deployment = k8s.apps.v1.Deployment(f"{name}-deployment", metadata=deploy["metadata"],
                                             spec=deploy["spec"],

@@ -9,7 +9,6 @@ from typing import Mapping, Optional
 
 from components.gateway.nginx_conf import HEALTH_PATH
 from components.k8s_meta import CHECKSUM_ANNOTATION, app_labels, checkov_skips, image_skips, metadata
-from components.k8s_meta import checksum  # noqa: F401 (component.py uses gm.checksum)
 from components.network_policy import DNS_EGRESS, network_policy as _network_policy, pods, skips, tcp
 
 CONF_DIR = "/etc/nginx/registry"
