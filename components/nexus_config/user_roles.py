@@ -21,6 +21,14 @@ from components.nexus_config.client import NexusClient, NexusError
 from components.nexus_config.provider_base import NexusProvider, NexusResource
 
 
+_some_role_ids = ap.name_set(f.object_name, "role ids")
+
+
+def _role_ids(value: object) -> list:
+    """Role ids, sorted; none is fine (nothing to grant, or nothing to revoke)."""
+    return [] if value in (None, []) else _some_role_ids(value)
+
+
 def _no_overlap(inputs: dict) -> list[tuple[str, str]]:
     grant, revoke = inputs.get("grant"), inputs.get("revoke")
     if f.is_unknown(grant) or f.is_unknown(revoke) or not isinstance(grant, list) or not isinstance(revoke, list):
@@ -33,8 +41,8 @@ class UserRolesProvider(NexusProvider):
     fields = (
         f.URL_FIELD,
         f.Field("user", f.object_name, replaces=True),     # built-in users too (anonymous)
-        f.Field("grant", ap.name_set(f.object_name, "role ids"), []),
-        f.Field("revoke", ap.name_set(f.object_name, "role ids"), []),
+        f.Field("grant", _role_ids, []),
+        f.Field("revoke", _role_ids, []),
     )
     cross_check = staticmethod(_no_overlap)
 
