@@ -10,7 +10,6 @@ import copy
 import json
 
 import pytest
-import requests
 
 from tests.engine.conftest import target
 from tests.support.engine import DIFF, Deployment, ops
@@ -33,12 +32,6 @@ def prod(nexus_port):
         yield t
 
 
-def anonymous_tags(nexus, repository: str) -> int:
-    base = f"{nexus.url}/repository/{repository}/v2"
-    token = requests.get(f"{base}/token", timeout=5)
-    headers = {"Authorization": f"Bearer {token.json()['token']}"} if token.status_code == 200 else {}
-    return requests.get(f"{base}/library/busybox/tags/list", headers=headers, timeout=5).status_code
-
 
 def accounts(nexus) -> dict:
     with nexus.lock:
@@ -60,9 +53,9 @@ def test_up_creates_the_mirrors_and_anonymous_reads_them_and_nothing_else(prod, 
     assert set(PROXIES.values()) <= gc
 
     assert nexus.users["anonymous"]["roles"] == [MIRROR_ROLE] and nexus.anonymous["enabled"] is True
-    assert [anonymous_tags(nexus, r) for r in PROXIES.values()] == [200, 200]
+    assert [nexus.anonymous_read_status(r) for r in PROXIES.values()] == [200, 200]
     for private in ("docker-group", "docker-hosted", "docker-proxy"):
-        assert anonymous_tags(nexus, private) == 401, private
+        assert nexus.anonymous_read_status(private) == 401, private
 
 
 def test_second_up_is_no_change_and_writes_nothing(prod, nexus):
@@ -100,10 +93,10 @@ def test_anonymous_pull_on_and_off_moves_only_the_builtin_role(prod, nexus):
     assert ops(steps, "update") == ["docker-repos-anonymous-roles"]          # anonymous access was on already
     assert nexus.writes_log()[mark:] == [("PUT", "/v1/security/users/anonymous")]
     assert sorted(nexus.users["anonymous"]["roles"]) == [MIRROR_ROLE, BUILTIN]
-    assert anonymous_tags(nexus, "docker-group") == 200
+    assert nexus.anonymous_read_status("docker-group") == 200
 
     assert ops(deployment.up(prod.goals), "update") == ["docker-repos-anonymous-roles"]
-    assert nexus.users["anonymous"]["roles"] == [MIRROR_ROLE] and anonymous_tags(nexus, "docker-group") == 401
+    assert nexus.users["anonymous"]["roles"] == [MIRROR_ROLE] and nexus.anonymous_read_status("docker-group") == 401
 
 
 def test_dropping_the_mirrors_gives_everything_back(prod, nexus):

@@ -49,13 +49,6 @@ def mirror_read(nexus: NexusDouble, *, revoke: list[str]) -> tuple[UserRolesProv
     return provider, inputs, outs
 
 
-def anonymous_tags(nexus: NexusDouble, repository: str) -> int:
-    """What a kubelet-side client without credentials gets for a tags list: the token dance, then the read."""
-    base = f"{nexus.url}/repository/{repository}/v2"
-    token = requests.get(f"{base}/token", timeout=5)
-    headers = {"Authorization": f"Bearer {token.json()['token']}"} if token.status_code == 200 else {}
-    return requests.get(f"{base}/library/busybox/tags/list", headers=headers, timeout=5).status_code
-
 
 # ---- the mirror proxy ------------------------------------------------------------------------------------------
 
@@ -123,9 +116,9 @@ def test_a_missing_user_fails_with_a_message_and_changes_nothing(nexus):
 def test_without_anonymous_pull_anonymous_reads_the_mirrors_only(nexus):
     make_registry(nexus)
     mirror_read(nexus, revoke=[BUILTIN])
-    assert anonymous_tags(nexus, GHCR.repo) == 200
+    assert nexus.anonymous_read_status(GHCR.repo) == 200
     for private in ("docker-group", "docker-hosted", "docker-proxy"):
-        assert anonymous_tags(nexus, private) == 401, private
+        assert nexus.anonymous_read_status(private) == 401, private
     # a logged-in reader is unaffected (admin here; the pull role is tested in test_nexus_accounts)
     token = requests.get(f"{nexus.url}/repository/docker-group/v2/token", auth=("admin", nexus.password), timeout=5)
     assert requests.get(f"{nexus.url}/repository/docker-group/v2/x/tags/list", timeout=5,
@@ -135,7 +128,7 @@ def test_without_anonymous_pull_anonymous_reads_the_mirrors_only(nexus):
 def test_with_anonymous_pull_the_group_stays_open_too(nexus):
     make_registry(nexus)
     mirror_read(nexus, revoke=[])
-    assert [anonymous_tags(nexus, r) for r in (GHCR.repo, "docker-group")] == [200, 200]
+    assert [nexus.anonymous_read_status(r) for r in (GHCR.repo, "docker-group")] == [200, 200]
 
 
 def test_anonymous_reads_nothing_before_anonymous_access_is_on(nexus):
@@ -143,4 +136,4 @@ def test_anonymous_reads_nothing_before_anonymous_access_is_on(nexus):
     assert nexus.anonymous["enabled"] is False
     response = requests.get(f"{nexus.url}/repository/{GHCR.repo}/v2/token", timeout=5)
     assert response.status_code == 401 and response.headers["WWW-Authenticate"].startswith("Bearer realm=")
-    assert anonymous_tags(nexus, GHCR.repo) == 401
+    assert nexus.anonymous_read_status(GHCR.repo) == 401

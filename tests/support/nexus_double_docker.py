@@ -25,6 +25,8 @@ import re
 import uuid
 from typing import Optional
 
+import requests
+
 from tests.support.nexus_double_replies import Reply
 
 DOCKER_API_HEADER = {"Docker-Distribution-Api-Version": "registry/2.0"}
@@ -48,6 +50,7 @@ class DockerReadEndpoints:
     anonymous: dict
     active_realms: list
     password: str
+    url: str
 
     def __init__(self) -> None:
         super().__init__()
@@ -65,6 +68,14 @@ class DockerReadEndpoints:
                   for repo in (repository, "*") for action in ("read", "*")} | {"nx-all"}
         held = {p for r in record["roles"] if r in self.roles for p in self.roles[r]["privileges"]}
         return bool(wanted & held)
+
+    def anonymous_read_status(self, repository: str) -> int:
+        """What a client without credentials (kubelet through a mirror) gets for a tags list of `repository`, over
+        HTTP: the token request, then the read with the token it got (or without one)."""
+        base = f"{self.url}/repository/{repository}/v2"
+        token = requests.get(f"{base}/token", timeout=5)
+        headers = {"Authorization": f"Bearer {token.json()['token']}"} if token.status_code == 200 else {}
+        return requests.get(f"{base}/library/busybox/tags/list", headers=headers, timeout=5).status_code
 
     # ---- HTTP ------------------------------------------------------------------------------------------------
     def docker_request(self, method: str, path: str, host: str, authorization: str) -> Reply:
