@@ -123,3 +123,13 @@ def test_destroy_leaves_nexus_and_its_anonymous_user_as_found(prod, nexus):
     assert ops(steps) == {g.name: "delete" for g in prod.goals} and deployment.resources == {}
     assert accounts(nexus) == found and nexus.snapshot() == settings
     assert "anonymous" in nexus.users and "team-readers" in nexus.roles
+
+
+def test_first_preview_with_mirrors_checks_unknown_inputs_without_failing_or_writing():
+    with target("prod", {"mirrors": MIRRORS}, secrets={"mirrorCredentials": CREDENTIALS}, preview=True) as first:
+        assert NEW <= {g.name for g in first.goals}
+        mark = len(first.server.calls)
+        steps = Deployment(first.server).preview(first.goals)
+        assert ops(steps) == {g.name: "create" for g in first.goals}
+        assert {c.method for c in first.server.calls[mark:]} == {"Check"}
+        assert b"Traceback" not in first.server.output() and TOKEN.encode() not in first.server.output()
