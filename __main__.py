@@ -15,6 +15,7 @@ from components.cluster_pull import (
 )
 from components.cluster_pull.manifests import NodeTrustSpec
 from components.config import load_settings
+from components.config_mirrors import docker_hub_pull_warning
 from components.gateway import NginxGateway, NginxGatewayArgs
 from components.gateway.manifests import GatewaySpec
 from components.nexus_config import (DockerAccounts, DockerAccountsArgs, DockerRepoSet, DockerRepoSetArgs,
@@ -26,6 +27,11 @@ from components.tls import SelfSignedCert, SelfSignedCertArgs
 
 settings = load_settings()
 admin_password = pulumi.Output.secret(settings.admin_password.reveal())
+# Nodes mirroring docker.io without anonymous read on the group quietly pull from Docker Hub: say so at config time.
+# (Keyed on `mirrors` alone for now; with issue 17's `mirrorOnNodes`, pass on_nodes=settings.mirror_on_nodes.)
+hub_warning = docker_hub_pull_warning(settings.mirrors, settings.anonymous_pull, settings.group.name)
+if hub_warning:
+    pulumi.log.warn(hub_warning)
 
 cert = SelfSignedCert("registry-tls", SelfSignedCertArgs(
     ip_addresses=settings.public_ips,
@@ -103,6 +109,9 @@ repos = DockerRepoSet("docker-repos", DockerRepoSetArgs(
     proxy_cleanup_days=upkeep.proxy_cleanup_days,
     hosted_cleanup_days=upkeep.hosted_cleanup_days,
     soft_quota=upkeep.soft_quota.request() if upkeep.soft_quota else None,
+    mirrors=settings.mirrors,
+    mirror_logins={host: (login.username, pulumi.Output.secret(login.password.reveal()))
+                   for host, login in settings.mirror_credentials.items()},
     depends_on=[nexus.service, gateway.service],
 ))
 
@@ -113,6 +122,7 @@ if upkeep.tasks:
         hosted=repos.hosted_name,
         proxy=repos.proxy_name if upkeep.proxy_cleanup_days else None,
         proxy_keep_hours=24 * upkeep.proxy_cleanup_days,
+        mirror_proxies=repos.mirror_proxy_names,
         cron=upkeep.cron,
         depends_on=[nexus.service, gateway.service, *repos.resources],
     ))

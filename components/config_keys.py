@@ -75,6 +75,9 @@ KEYS: tuple[KeySpec, ...] = (
     KeySpec("pushUsers", "array", []),
     KeySpec("pullUsers", "array", []),
     KeySpec("credentialsRotation", "string", "1"),
+    KeySpec("mirrors", "array", ["docker.io"]),
+    # Secret by rule, like dockerHubToken: a JSON object of logins per mirrored upstream.
+    KeySpec("mirrorCredentials", "string", ""),
 )
 KEYS_BY_NAME = {k.name: k for k in KEYS}
-SECRET_BY_RULE = ("adminPassword", "sshPrivateKey", "dockerHubToken")
+SECRET_BY_RULE = ("adminPassword", "sshPrivateKey", "dockerHubToken", "mirrorCredentials")

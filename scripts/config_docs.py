@@ -45,6 +45,8 @@ SEE = {
     "pushUsers": ("Docker accounts", "accounts.md#docker-accounts-push-and-pull-users"),
     "pullUsers": ("Docker accounts", "accounts.md#docker-accounts-push-and-pull-users"),
     "credentialsRotation": ("Docker accounts", "accounts.md#docker-accounts-push-and-pull-users"),
+    "mirrors": ("Mirrored upstreams", "mirrors-upstreams.md"),
+    "mirrorCredentials": ("Mirrored upstreams", "mirrors-upstreams.md"),
 }
 
 HEADER = """# Configuration reference
