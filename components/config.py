@@ -13,6 +13,7 @@ from urllib.parse import urlparse
 from components.config_housekeeping import NO_VOLUME_SIZE, DockerHubLogin, Housekeeping, read_housekeeping
 from components.config_keys import KEYS, KEYS_BY_NAME, PROJECT, SECRET_BY_RULE, KeySpec  # noqa: F401 (re-exported)
 from components.config_reader import ConfigProblem, ConfigReader, Secret, SettingsError  # noqa: F401
+from components.config_tls import OwnCertificate, read_own_certificate
 from components.config_values import (
     DEFAULT_NEXUS_PASSWORD,
     NEXUS_JETTY_PORT,
@@ -101,6 +102,7 @@ class Settings:
     push_users: tuple[str, ...] = ()
     pull_users: tuple[str, ...] = ()
     credentials_rotation: str = "1"
+    own_certificate: Optional[OwnCertificate] = None   # tlsCertificate/tlsPrivateKey instead of the generated pair
 
     @property
     def registry_host(self) -> str:
@@ -205,7 +207,9 @@ def parse_settings(raw: Mapping[str, Optional[str]], secret_keys: frozenset[str]
     if ca_validity and validity and ca_validity < validity:
         r.fail("caValidityHours", ca_validity, f"must be at least certValidityHours={validity}")
     tls = v("tlsProfile", tls_policy.profile)
-    if tls and validity and validity > tls.max_cert_validity_hours:
+    own_certificate = read_own_certificate(r, public_ips, dns_names, tls)
+    # The cap is for the certificate this stack generates; a provided one gets a warning (config_tls.py).
+    if tls and validity and validity > tls.max_cert_validity_hours and not r.raw.get("tlsCertificate"):
         r.fail("certValidityHours", validity,
                f"must be at most {tls.max_cert_validity_hours} ({tls.max_cert_lifespan_days} days) with "
                f"tlsProfile={tls.name}: Mozilla's maximum certificate lifespan for that profile")
@@ -279,6 +283,7 @@ def parse_settings(raw: Mapping[str, Optional[str]], secret_keys: frozenset[str]
         push_users=push_users,
         pull_users=pull_users,
         credentials_rotation=v("credentialsRotation", check_rotation),
+        own_certificate=own_certificate,
     )
     if r.problems:
         raise SettingsError(r.problems)
