@@ -146,3 +146,21 @@ def test_the_reader_can_be_asked_at_another_time():
     later = dt.datetime.now(dt.timezone.utc) + dt.timedelta(days=400)
     assert read_own_certificate(r, [DEV_IP], [], PROFILES["intermediate"], now=later) is None
     assert [p.key for p in r.problems] == ["tlsCertificate"] and "has expired" in r.problems[0].reason
+
+
+def test_the_renewal_recipe_in_the_docs_gives_a_certificate_that_verifies_to_its_ca(tmp_path):
+    """docs/own-certificate.md#renewal: a CA made once, a server certificate signed by it."""
+    import re
+    import subprocess
+
+    from tests.support.stack import ROOT
+    doc = (ROOT / "docs" / "own-certificate.md").read_text()
+    block = re.search(r"To renew without touching docker hosts again.*?```bash\n(.*?)```", doc, re.S).group(1)
+    commands = [line for line in block.splitlines() if line.startswith(("openssl", "printf"))]
+    assert len(commands) == 4
+    subprocess.run("set -e\n" + "\n".join(commands), shell=True, cwd=tmp_path, check=True, capture_output=True)
+    read = {name: (tmp_path / name).read_text() for name in ("ca.crt", "domain.crt", "domain.key")}
+    raw = {"adminPassword": TEST_PASSWORD, "publicIps": '["192.168.129.112"]', "tlsCertificate": read["domain.crt"],
+           "tlsPrivateKey": read["domain.key"], "tlsCaCertificate": read["ca.crt"]}
+    own = parse_settings(raw, {"adminPassword", "tlsPrivateKey"}).own_certificate
+    assert own.ca_pem == read["ca.crt"] and own.key_type == "RSA"

@@ -72,3 +72,14 @@ def test_a_new_certificate_rerolls_the_gateway(run):
     after = _gateway_template(own_run(renewed))["metadata"]["annotations"][CHECKSUM_ANNOTATION]
     assert before != after
     assert _gateway_template(own_run())["metadata"]["annotations"][CHECKSUM_ANNOTATION] == before
+
+
+def test_the_days_left_and_warnings_go_to_the_pulumi_log(monkeypatch):
+    import pulumi
+    logged = []
+    monkeypatch.setattr(pulumi.log, "info", lambda msg, *a, **k: logged.append(("info", msg)))
+    monkeypatch.setattr(pulumi.log, "warn", lambda msg, *a, **k: logged.append(("warn", msg)))
+    own_run(tlsProfile="modern")
+    mine = [entry for entry in logged if "tlsCertificate" in entry[1]]
+    assert [level for level, _ in mine] == ["info", "warn"]
+    assert "days left)" in mine[0][1] and "more than Mozilla's 90 for tlsProfile=modern" in mine[1][1]
