@@ -5,6 +5,7 @@ by a CA), with `cryptography`."""
 from __future__ import annotations
 
 import datetime as dt
+import ipaddress
 
 import pytest
 from cryptography import x509
@@ -38,7 +39,6 @@ def self_signed(ip: str, *, days_ago: int, days: int) -> tuple[str, str]:
     key = ec.generate_private_key(ec.SECP256R1())
     name = x509.Name([x509.NameAttribute(x509.NameOID.COMMON_NAME, ip)])
     start = dt.datetime.now(dt.timezone.utc) - dt.timedelta(days=days_ago)
-    import ipaddress
     cert = (x509.CertificateBuilder().subject_name(name).issuer_name(name).public_key(key.public_key())
             .serial_number(x509.random_serial_number()).not_valid_before(start)
             .not_valid_after(start + dt.timedelta(days=days))

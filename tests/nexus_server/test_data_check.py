@@ -4,7 +4,6 @@ only busybox applets, with the real JVM running the lock probe, and a lock held 
 (fcntl F_SETLK on byte 0 of <data>/lock, by another process; also from another PID namespace)."""
 from __future__ import annotations
 
-import fcntl
 import os
 import shutil
 import subprocess
@@ -143,12 +142,39 @@ time.sleep(120)
 """
 
 
-class Holder:
-    """Another process holding <data>/lock as a running Nexus does (optionally from its own PID namespace)."""
+# NexusFileLock.doLock()'s calls, in a JVM: the lock exactly as a running Nexus takes it.
+JAVA_HOLD = """
+import java.io.RandomAccessFile;
+import java.nio.channels.FileLock;
 
-    def __init__(self, lock: Path, *, prefix: tuple[str, ...] = ()):
+public class NexusLikeLock {
+    public static void main(String[] args) throws Exception {
+        RandomAccessFile file = new RandomAccessFile(args[0], "rws");
+        FileLock lock = file.getChannel().tryLock(0L, 1L, false);
+        file.setLength(0);
+        file.seek(0);
+        file.write(args[1].getBytes("UTF-8"));
+        System.out.println(lock == null ? "failed" : "locked");
+        Thread.sleep(120000);
+    }
+}
+"""
+
+
+def java_holder(directory: Path) -> tuple[str, ...]:
+    (directory / "NexusLikeLock.java").write_text(JAVA_HOLD)
+    subprocess.run(["javac", "-d", str(directory), str(directory / "NexusLikeLock.java")], check=True)
+    return ("java", "-cp", str(directory), "NexusLikeLock")
+
+
+class Holder:
+    """Another process holding <data>/lock as a running Nexus does (optionally from its own PID namespace):
+    a JVM doing what NexusFileLock does, or Python's fcntl.lockf on the same byte."""
+
+    def __init__(self, lock: Path, *, prefix: tuple[str, ...] = (), command: tuple[str, ...] | None = None):
         lock.touch()
-        self.proc = subprocess.Popen([*prefix, sys.executable, "-c", HOLD, str(lock), "7@nexus-old-5f7d"],
+        command = command or (sys.executable, "-c", HOLD)
+        self.proc = subprocess.Popen([*prefix, *command, str(lock), "7@nexus-old-5f7d"],
                                      stdout=subprocess.PIPE, text=True)
         assert self.proc.stdout.readline().strip() == "locked"
 
@@ -157,9 +183,11 @@ class Holder:
         self.proc.wait(timeout=10)
 
 
-def test_data_in_use_by_another_nexus_stops_it(shell, tmp_path):
+@pytest.mark.parametrize("held_by", ["jvm", "fcntl"])
+def test_data_in_use_by_another_nexus_stops_it(shell, tmp_path, held_by):
     data = h2(tmp_path / "data")
-    holder = Holder(data / data_check.LOCK_FILE)
+    (tmp_path / "holder").mkdir()
+    holder = Holder(data / data_check.LOCK_FILE, command=java_holder(tmp_path / "holder") if held_by == "jvm" else None)
     try:
         result = run_check(shell, data, tmp_path)
     finally:
