@@ -23,7 +23,7 @@ from components.nexus_config import (DockerAccounts, DockerAccountsArgs, DockerR
 from components.nexus_config.housekeeping_payloads import invalidate_cache_command
 from components.nexus_server import NexusServer, NexusServerArgs
 from components.nexus_server.manifests import NexusSpec
-from components.tls import SelfSignedCert, SelfSignedCertArgs
+from components.tls import ProvidedCert, ProvidedCertArgs, SelfSignedCert, SelfSignedCertArgs
 
 settings = load_settings()
 admin_password = pulumi.Output.secret(settings.admin_password.reveal())
@@ -33,13 +33,23 @@ hub_warning = docker_hub_pull_warning(settings.mirrors, settings.anonymous_pull,
 if hub_warning:
     pulumi.log.warn(hub_warning)
 
-cert = SelfSignedCert("registry-tls", SelfSignedCertArgs(
-    ip_addresses=settings.public_ips,
-    dns_names=settings.dns_names,
-    validity_hours=settings.cert_validity_hours,
-    early_renewal_hours=settings.cert_early_renewal_hours,
-    ca_validity_hours=settings.ca_validity_hours,
-))
+own_cert = settings.own_certificate
+if own_cert:        # tlsCertificate/tlsPrivateKey (checked in the settings) instead of the generated pair
+    for level, note in own_cert.notes:
+        (pulumi.log.warn if level == "warn" else pulumi.log.info)(note)
+    cert = ProvidedCert("registry-tls", ProvidedCertArgs(
+        cert_pem=own_cert.cert_pem,
+        private_key_pem=pulumi.Output.secret(own_cert.private_key.reveal()),
+        ca_cert_pem=own_cert.ca_pem,
+    ))
+else:
+    cert = SelfSignedCert("registry-tls", SelfSignedCertArgs(
+        ip_addresses=settings.public_ips,
+        dns_names=settings.dns_names,
+        validity_hours=settings.cert_validity_hours,
+        early_renewal_hours=settings.cert_early_renewal_hours,
+        ca_validity_hours=settings.ca_validity_hours,
+    ))
 
 gateway_spec = GatewaySpec(
     name="registry-gateway",
@@ -89,6 +99,7 @@ gateway = NginxGateway("gateway", NginxGatewayArgs(
     private_key_pem=cert.private_key_pem,
     registry_host=settings.registry_host,
     tls_profile=settings.tls_profile,
+    cert_key_type=own_cert.key_type if own_cert else "ECDSA",
     search_target=settings.search_target,
 ))
 

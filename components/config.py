@@ -14,6 +14,7 @@ from components.config_housekeeping import NO_VOLUME_SIZE, DockerHubLogin, House
 from components.config_mirrors import MirrorLogin, mirror_proxies, read_mirrors
 from components.config_keys import KEYS, KEYS_BY_NAME, PROJECT, SECRET_BY_RULE, KeySpec  # noqa: F401 (re-exported)
 from components.config_reader import ConfigProblem, ConfigReader, Secret, SettingsError  # noqa: F401
+from components.config_tls import OwnCertificate, read_own_certificate
 from components.config_values import (
     DEFAULT_NEXUS_PASSWORD,
     NEXUS_JETTY_PORT,
@@ -105,6 +106,7 @@ class Settings:
     credentials_rotation: str = "1"
     mirrors: tuple[Mirror, ...] = ()                  # key `mirrors`: docker.io is `proxy`, the others own proxies
     mirror_credentials: Mapping[str, MirrorLogin] = field(default_factory=dict)   # host -> login (secret password)
+    own_certificate: Optional[OwnCertificate] = None   # tlsCertificate/tlsPrivateKey instead of the generated pair
 
     @property
     def mirror_proxies(self) -> tuple[Mirror, ...]:
@@ -215,7 +217,9 @@ def parse_settings(raw: Mapping[str, Optional[str]], secret_keys: frozenset[str]
     if ca_validity and validity and ca_validity < validity:
         r.fail("caValidityHours", ca_validity, f"must be at least certValidityHours={validity}")
     tls = v("tlsProfile", tls_policy.profile)
-    if tls and validity and validity > tls.max_cert_validity_hours:
+    own_certificate = read_own_certificate(r, public_ips, dns_names, tls)
+    # The cap is for the certificate this stack generates; a provided one gets a warning (config_tls.py).
+    if tls and validity and validity > tls.max_cert_validity_hours and not r.raw.get("tlsCertificate"):
         r.fail("certValidityHours", validity,
                f"must be at most {tls.max_cert_validity_hours} ({tls.max_cert_lifespan_days} days) with "
                f"tlsProfile={tls.name}: Mozilla's maximum certificate lifespan for that profile")
@@ -291,6 +295,7 @@ def parse_settings(raw: Mapping[str, Optional[str]], secret_keys: frozenset[str]
         credentials_rotation=v("credentialsRotation", check_rotation),
         **read_mirrors(r, names["proxyRepo"], v("proxyRemoteUrl"),
                        {k: names[k] for k in ("hostedRepo", "groupRepo", "proxyRepo")}),
+        own_certificate=own_certificate,
     )
     if r.problems:
         raise SettingsError(r.problems)

@@ -42,6 +42,10 @@ KEYS: tuple[KeySpec, ...] = (
     KeySpec("certEarlyRenewalHours", "integer", 720),
     KeySpec("caValidityHours", "integer", 87600),
     KeySpec("tlsProfile", "string", "intermediate"),
+    KeySpec("tlsCertificate", "string", ""),
+    # Secret by rule, like sshPrivateKey (a default rules out `secret: true`).
+    KeySpec("tlsPrivateKey", "string", ""),
+    KeySpec("tlsCaCertificate", "string", ""),
     KeySpec("hostedRepo", "string", "docker-hosted"),
     KeySpec("hostedPort", "integer", 9897),
     KeySpec("groupRepo", "string", "docker-group"),
@@ -80,4 +84,4 @@ KEYS: tuple[KeySpec, ...] = (
     KeySpec("mirrorCredentials", "string", ""),
 )
 KEYS_BY_NAME = {k.name: k for k in KEYS}
-SECRET_BY_RULE = ("adminPassword", "sshPrivateKey", "dockerHubToken", "mirrorCredentials")
+SECRET_BY_RULE = ("adminPassword", "sshPrivateKey", "dockerHubToken", "mirrorCredentials", "tlsPrivateKey")

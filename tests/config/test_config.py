@@ -133,6 +133,13 @@ RULES = [
      "blobStoreSoftQuota", "with hostPath there is none"),
     ("cpu-limit-below-request", {"nexusCpu": "1500m", "nexusCpuLimit": "1"}, {}, "nexusCpuLimit",
      "at least nexusCpu=1500m"),
+    # tlsCertificate/tlsPrivateKey/tlsCaCertificate with real certificates: tests/config/test_own_certificate.py
+    ("tls-cert-not-pem", {"tlsCertificate": "domain.crt"}, {"tlsPrivateKey": "x"}, "tlsCertificate", "PEM certificate"),
+    ("tls-cert-needs-key", {"tlsCertificate": "-----BEGIN CERTIFICATE-----"}, {}, "tlsPrivateKey",
+     "required with tlsCertificate"),
+    ("tls-key-plaintext", {"tlsPrivateKey": "-----BEGIN PRIVATE KEY-----"}, {}, "tlsPrivateKey", "--secret"),
+    ("tls-ca-alone", {"tlsCaCertificate": "-----BEGIN CERTIFICATE-----"}, {}, "tlsCaCertificate",
+     "only with tlsCertificate"),
 ]
 # A boolean key's only bad value is one that is not a boolean (the CLI refuses it first; the parser names it too).
 BOOLEAN_KEYS = [k.name for k in KEYS if k.type == "boolean"]
