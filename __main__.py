@@ -15,6 +15,7 @@ from components.cluster_pull import (
 )
 from components.cluster_pull.manifests import NodeTrustSpec
 from components.config import load_settings
+from components.config_scale import FILE
 from components.gateway import NginxGateway, NginxGatewayArgs
 from components.gateway.manifests import GatewaySpec
 from components.nexus_config import (DockerAccounts, DockerAccountsArgs, DockerRepoSet, DockerRepoSetArgs,
@@ -65,11 +66,14 @@ nexus = NexusServer("nexus", NexusServerArgs(
         node_name=settings.nexus_node_name,
         network_policy=settings.network_policies,
         client_labels=gateway_spec.labels,
-        egress_ports=settings.proxy_egress_ports,
+        egress_ports=settings.nexus_egress_ports,
+        external_database=settings.database is not None,
     ),
     admin_password=admin_password,
     create_namespace=settings.create_namespace,
     retain_data=settings.retain_data,
+    **({"database_url": settings.database.url, "database_user": settings.database.user,
+        "database_password": pulumi.Output.secret(settings.database.password.reveal())} if settings.database else {}),
 ))
 
 gateway = NginxGateway("gateway", NginxGatewayArgs(
@@ -103,6 +107,9 @@ repos = DockerRepoSet("docker-repos", DockerRepoSetArgs(
     proxy_cleanup_days=upkeep.proxy_cleanup_days,
     hosted_cleanup_days=upkeep.hosted_cleanup_days,
     soft_quota=upkeep.soft_quota.request() if upkeep.soft_quota else None,
+    s3=settings.s3,
+    s3_secret_access_key=pulumi.Output.secret(settings.s3.secret_access_key.reveal())
+    if settings.s3 and settings.s3.secret_access_key else None,
     depends_on=[nexus.service, gateway.service],
 ))
 
@@ -114,6 +121,7 @@ if upkeep.tasks:
         proxy=repos.proxy_name if upkeep.proxy_cleanup_days else None,
         proxy_keep_hours=24 * upkeep.proxy_cleanup_days,
         cron=upkeep.cron,
+        compact=settings.blob_store_type == FILE,
         depends_on=[nexus.service, gateway.service, *repos.resources],
     ))
 
