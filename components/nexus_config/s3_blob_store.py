@@ -12,7 +12,7 @@ from typing import Any, Mapping, Optional
 import pulumi
 
 from components.nexus_config import s3_payloads as sp
-from components.nexus_config.client import NexusClient, NexusError
+from components.nexus_config.client import NexusApiError, NexusClient, NexusError
 from components.nexus_config.provider_base import NexusResource
 from components.nexus_config.repositories import BlobStoreProvider, with_quota_status
 
@@ -40,7 +40,13 @@ class S3BlobStoreProvider(BlobStoreProvider):
         client.post("/v1/blobstores/s3", sp.s3_blob_store_request(inputs))
 
     def _put(self, client: NexusClient, name: str, inputs: dict) -> None:
-        client.put(f"/v1/blobstores/s3/{name}", sp.s3_blob_store_request(inputs))
+        try:
+            client.put(f"/v1/blobstores/s3/{name}", sp.s3_blob_store_request(inputs))
+        except NexusApiError as err:
+            # S3BlobStoreApiUpdateValidation answers 400 "No S3 blob store called '<name>'" where others say 404.
+            if err.status == 400 and any(sp.NO_SUCH_STORE in m for m in err.messages):
+                raise self._gone(name) from err
+            raise
 
     def _outs(self, name: str, body: dict) -> dict:
         return sp.s3_blob_store_outs(name, body)

@@ -35,6 +35,7 @@ from components.nexus_config.fields import (
 PASSWORD_PLACEHOLDER = "#~NXRM~PLACEHOLDER~PASSWORD~#"   # PasswordPlaceholder.VALUE
 DEFAULT_EXPIRATION_DAYS = 3                             # S3BlobStore.DEFAULT_EXPIRATION_IN_DAYS (the UI's default)
 MAX_EXPIRATION_DAYS = 3650
+NO_SUCH_STORE = "No S3 blob store called"               # S3BlobStoreApiConstants, answered to a PUT of an unknown store
 
 
 def _wrapped(check):

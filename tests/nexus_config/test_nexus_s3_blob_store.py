@@ -137,3 +137,40 @@ def test_an_unreadable_expiration_is_carried_not_drift():
     body = {"name": "x", "bucketConfiguration": {"bucket": {"region": "r", "name": "b"}}}   # as the 3.94 spec
     outs = sp.carry_unread(sp.s3_blob_store_outs("x", body), {"expiration_days": 7})
     assert outs["expiration_days"] == 7 and outs["prefix"] == ""
+
+
+def test_an_update_of_a_store_deleted_behind_pulumis_back_says_refresh(s3, nexus):
+    inputs, outs = create(s3, nexus, **AWS)
+    del nexus.blob_stores["docker-proxy"]
+    with pytest.raises(NexusError, match="no longer exists in Nexus.*pulumi refresh"):
+        s3.update("docker-proxy", outs, inputs)
+    assert s3.read("docker-proxy", outs).id == ""            # a refresh drops it from state
+
+
+# ---- the double's own answers (the spec validator of the `nexus` fixture checks each) -------------------------
+
+def _call(nexus, method, path, body=None):
+    import requests
+    return requests.request(method, f"{nexus.url}/service/rest{path}", json=body, auth=("admin", nexus.password),
+                            headers={"Accept": "application/json"}, timeout=5)
+
+
+def test_double_answers_as_nexus_does(s3, nexus):
+    create(s3, nexus, **AWS)
+    missing = _call(nexus, "GET", "/v1/blobstores/s3/nope")
+    assert (missing.status_code, missing.json()) == (404, {"id": "*", "message": "Unable to find S3 'nope' blobstore"})
+    assert _call(nexus, "GET", "/v1/blobstores/s3/default").json()["message"] == '"default is not an S3 blob store."'
+    assert _call(nexus, "GET", "/v1/blobstores/file/docker-proxy").json()["message"] == \
+        '"Unable to read non-file blob store configuration (type was S3)"'
+    body = sp.s3_blob_store_request(checked(s3, nexus, **{**AWS, "name": "nope"}))
+    assert _call(nexus, "PUT", "/v1/blobstores/s3/nope", body).json() == [
+        {"id": "name", "message": "No S3 blob store called 'nope'"}]
+    listed = {b["name"]: b["type"] for b in _call(nexus, "GET", "/v1/blobstores").json()}
+    assert listed == {"default": "File", "docker-proxy": "S3"}
+
+
+def test_double_bean_validation_of_a_body_outside_the_spec():
+    from tests.support.nexus_double import NexusDouble
+    with NexusDouble() as bare:                 # no spec validator: the body is deliberately outside the spec
+        no_bucket = _call(bare, "POST", "/v1/blobstores/s3", {"name": "x", "bucketConfiguration": {}})
+    assert (no_bucket.status_code, no_bucket.json()) == (400, [{"id": "PARAMETER bucket", "message": "must not be null"}])
