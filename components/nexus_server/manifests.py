@@ -18,7 +18,8 @@ STATUS_PATH = "/service/rest/v1/status"
 WRITABLE_PATH = "/service/rest/v1/status/writable"
 PASSWORD_KEY = "password"    # key of the admin password in the Secret
 # An external PostgreSQL (issue 18): Nexus reads its datastore from these variables (nexus.datastore.nexus.*),
-# each from the database Secret by secretKeyRef, never a literal.
+# each from the database Secret by secretKeyRef, never a literal. They fall under the CKV_K8S_35 finding accepted
+# below for the admin password: the only file alternative, nexus-store.properties, lives on the data volume.
 DATABASE_ENV = (("NEXUS_DATASTORE_NEXUS_JDBCURL", "jdbc-url"), ("NEXUS_DATASTORE_NEXUS_USERNAME", "username"),
                 ("NEXUS_DATASTORE_NEXUS_PASSWORD", "password"))
 TMP_DIR = "/tmp"             # with the data volume, the only place Nexus writes (read-only root filesystem)
@@ -158,10 +159,7 @@ def accepted_findings(spec: NexusSpec) -> dict[str, str]:
                       "chown init container runs as root to hand the directory over",
         "CKV_K8S_35": "Nexus takes its first admin password only from the NEXUS_SECURITY_INITIAL_PASSWORD "
                       "environment variable (System.getenv in StaticSecurityConfigurationSource); the value "
-                      "comes from a Secret by secretKeyRef and is never a literal"
-                      + ("; likewise its external database from NEXUS_DATASTORE_NEXUS_JDBCURL/USERNAME/PASSWORD "
-                         "(the alternative, nexus-store.properties, lives on the data volume)"
-                         if spec.external_database else ""),
+                      "comes from a Secret by secretKeyRef and is never a literal",
         **image_skips(spec.image, "nexusImage"),
         **skips(spec.network_policy),
     }
