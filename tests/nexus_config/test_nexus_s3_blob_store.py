@@ -174,3 +174,23 @@ def test_double_bean_validation_of_a_body_outside_the_spec():
     with NexusDouble() as bare:                 # no spec validator: the body is deliberately outside the spec
         no_bucket = _call(bare, "POST", "/v1/blobstores/s3", {"name": "x", "bucketConfiguration": {}})
     assert (no_bucket.status_code, no_bucket.json()) == (400, [{"id": "PARAMETER bucket", "message": "must not be null"}])
+
+
+def test_the_task_plan_leaves_compact_to_the_bucket():
+    from components.nexus_config.housekeeping_payloads import COMPACT, housekeeping_tasks
+    with_file = housekeeping_tasks(["a", "b"], "docker-hosted", "docker-proxy", 720)
+    on_s3 = housekeeping_tasks(["a", "b"], "docker-hosted", "docker-proxy", 720, compact=False)
+    assert [t for t in with_file if t["type"] != COMPACT] == on_s3
+    assert [t["properties"]["blobstoreName"] for t in with_file if t["type"] == COMPACT] == ["a", "b"]
+
+
+def test_the_request_body_is_the_spec_model():
+    body = sp.s3_blob_store_request({**MINIO, "expiration_days": 3, "soft_quota": {"type": "spaceUsedQuota",
+                                                                                     "limit": 1024}})
+    assert body == {"name": "docker-hosted", "softQuota": {"type": "spaceUsedQuota", "limit": 1024},
+                    "bucketConfiguration": {
+                        "bucket": {"region": "us-east-1", "name": "nexus-blobs", "expiration": 3,
+                                   "prefix": "registry/docker-hosted"},
+                        "bucketSecurity": {"accessKeyId": "nexus", "secretAccessKey": "minio-secret-1"},
+                        "advancedBucketConnection": {"forcePathStyle": True,
+                                                     "endpoint": "http://minio.minio.svc:9000"}}}
