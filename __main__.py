@@ -16,6 +16,7 @@ from components.cluster_pull import (
 from components.cluster_pull.manifests import NodeTrustSpec
 from components.config import load_settings
 from components.config_mirrors import docker_hub_pull_warning
+from components.config_scale import FILE
 from components.gateway import NginxGateway, NginxGatewayArgs
 from components.gateway.manifests import GatewaySpec
 from components.nexus_config import (DockerAccounts, DockerAccountsArgs, DockerRepoSet, DockerRepoSetArgs,
@@ -81,11 +82,14 @@ nexus = NexusServer("nexus", NexusServerArgs(
         node_name=settings.nexus_node_name,
         network_policy=settings.network_policies,
         client_labels=gateway_spec.labels,
-        egress_ports=settings.proxy_egress_ports,
+        egress_ports=settings.nexus_egress_ports,
+        external_database=settings.database is not None,
     ),
     admin_password=admin_password,
     create_namespace=settings.create_namespace,
     retain_data=settings.retain_data,
+    **({"database_url": settings.database.url, "database_user": settings.database.user,
+        "database_password": pulumi.Output.secret(settings.database.password.reveal())} if settings.database else {}),
 ))
 
 gateway = NginxGateway("gateway", NginxGatewayArgs(
@@ -123,6 +127,9 @@ repos = DockerRepoSet("docker-repos", DockerRepoSetArgs(
     mirrors=settings.mirrors,
     mirror_logins={host: (login.username, pulumi.Output.secret(login.password.reveal()))
                    for host, login in settings.mirror_credentials.items()},
+    s3=settings.s3,
+    s3_secret_access_key=pulumi.Output.secret(settings.s3.secret_access_key.reveal())
+    if settings.s3 and settings.s3.secret_access_key else None,
     depends_on=[nexus.service, gateway.service],
 ))
 
@@ -135,6 +142,7 @@ if upkeep.tasks:
         proxy_keep_hours=24 * upkeep.proxy_cleanup_days,
         mirror_proxies=repos.mirror_proxy_names,
         cron=upkeep.cron,
+        compact=settings.blob_store_type == FILE,
         depends_on=[nexus.service, gateway.service, *repos.resources],
     ))
 

@@ -10,10 +10,11 @@ from dataclasses import dataclass, field
 from typing import Mapping, Optional
 from urllib.parse import urlparse
 
-from components.config_housekeeping import NO_VOLUME_SIZE, DockerHubLogin, Housekeeping, read_housekeeping
-from components.config_mirrors import MirrorLogin, mirror_proxies, read_mirrors
+from components.config_housekeeping import NO_BUCKET_SIZE, NO_VOLUME_SIZE, DockerHubLogin, Housekeeping, read_housekeeping
 from components.config_keys import KEYS, KEYS_BY_NAME, PROJECT, SECRET_BY_RULE, KeySpec  # noqa: F401 (re-exported)
+from components.config_mirrors import MirrorLogin, mirror_proxies, read_mirrors
 from components.config_reader import ConfigProblem, ConfigReader, Secret, SettingsError  # noqa: F401
+from components.config_scale import FILE, S3, ExternalDatabase, S3Storage, read_scale
 from components.config_tls import OwnCertificate, read_own_certificate
 from components.config_values import (
     DEFAULT_NEXUS_PASSWORD,
@@ -107,6 +108,9 @@ class Settings:
     mirrors: tuple[Mirror, ...] = ()                  # key `mirrors`: docker.io is `proxy`, the others own proxies
     mirror_credentials: Mapping[str, MirrorLogin] = field(default_factory=dict)   # host -> login (secret password)
     own_certificate: Optional[OwnCertificate] = None   # tlsCertificate/tlsPrivateKey instead of the generated pair
+    blob_store_type: str = FILE                         # file | s3 (issue 18)
+    s3: Optional[S3Storage] = None                      # the bucket, with blobStoreType=s3
+    database: Optional[ExternalDatabase] = None         # an external PostgreSQL instead of the embedded H2
 
     @property
     def mirror_proxies(self) -> tuple[Mirror, ...]:
@@ -134,6 +138,14 @@ class Settings:
         NetworkPolicy cannot name DNS hosts, so the rule opens these ports to any address."""
         remotes = [self.proxy.remote_url, *(m.remote_url for m in self.mirror_proxies)]
         return tuple(sorted({_remote_port(url) for url in remotes} | {443}))
+
+    @property
+    def nexus_egress_ports(self) -> tuple[int, ...]:
+        """Every TCP port Nexus dials out on: the proxy remote's, and the bucket's and the database's when used."""
+        ports = set(self.proxy_egress_ports)
+        ports.update(self.s3.egress_ports if self.s3 else ())
+        ports.update(self.database.ports if self.database else ())
+        return tuple(sorted(ports))
 
     @property
     def uses_host_path(self) -> bool:
@@ -224,6 +236,7 @@ def parse_settings(raw: Mapping[str, Optional[str]], secret_keys: frozenset[str]
                f"must be at most {tls.max_cert_validity_hours} ({tls.max_cert_lifespan_days} days) with "
                f"tlsProfile={tls.name}: Mozilla's maximum certificate lifespan for that profile")
 
+    scale = read_scale(r, host_path, nexus_image)
     docker_hosts = r.each("dockerHosts", v("dockerHosts"), parse_docker_host)
     ssh_key = r.secret("sshPrivateKey", v("sshPrivateKey"))
     if docker_hosts and ssh_key is None:
@@ -287,15 +300,14 @@ def parse_settings(raw: Mapping[str, Optional[str]], secret_keys: frozenset[str]
         pull_secret_name=v("pullSecretName", check_object_name),
         trust_on_nodes=v("trustOnNodes"),
         smoke=v("smoke"),
-        # A hostPath directory has no size: storageSize means nothing there, so neither do shares of it.
-        **(read_housekeeping(r, None, NO_VOLUME_SIZE) if host_path else
-           read_housekeeping(r, quantity_bytes(storage_size) if storage_size else None)),
+        **_housekeeping(r, host_path, storage_size, scale["blob_store_type"]),
         push_users=push_users,
         pull_users=pull_users,
         credentials_rotation=v("credentialsRotation", check_rotation),
         **read_mirrors(r, names["proxyRepo"], v("proxyRemoteUrl"),
                        {k: names[k] for k in ("hostedRepo", "groupRepo", "proxyRepo")}),
         own_certificate=own_certificate,
+        **scale,
     )
     if r.problems:
         raise SettingsError(r.problems)
@@ -305,6 +317,19 @@ def parse_settings(raw: Mapping[str, Optional[str]], secret_keys: frozenset[str]
 def _remote_port(url: str) -> int:
     remote = urlparse(url)
     return remote.port or (443 if remote.scheme == "https" else 80)
+def _housekeeping(r: ConfigReader, host_path: Optional[str], storage_size: Optional[str], store_type: str) -> dict:
+    """The issue-9 keys. A quota's share or limit is of storageSize only where storageSize holds the blobs: a
+    hostPath directory has no size, and with S3 the volume keeps only Nexus' database and logs."""
+    if store_type == S3:
+        words = (r.value("blobStoreSoftQuota") or "").split()
+        if words[1:] == ["free"] and "%" not in words[0]:      # a percentage gets its own message below
+            r.fail("blobStoreSoftQuota", " ".join(words), "a 'free' quota never warns with blobStoreType=s3: Nexus "
+                                                          "counts an S3 bucket's free space as unlimited; use a "
+                                                          "size such as 80Gi")
+        return read_housekeeping(r, None, NO_BUCKET_SIZE)
+    if host_path:
+        return read_housekeeping(r, None, NO_VOLUME_SIZE)
+    return read_housekeeping(r, quantity_bytes(storage_size) if storage_size else None)
 
 
 def _distinct(r: ConfigReader, values: Mapping[str, object], what: str = "port") -> None:

@@ -80,6 +80,8 @@ def check_minutes(value: int) -> int:
 
 
 NO_VOLUME_SIZE = "a volume size, and with hostPath there is none (storageSize is unused): give a size such as 80Gi"
+NO_BUCKET_SIZE = ("a volume size, and with blobStoreType=s3 the blobs live in the bucket, which has none (storageSize "
+                  "holds only Nexus' database and logs): give a size such as 80Gi")
 
 
 def parse_soft_quota(value: str, storage_bytes: Optional[float],

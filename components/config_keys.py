@@ -66,6 +66,18 @@ KEYS: tuple[KeySpec, ...] = (
     KeySpec("housekeeping", "boolean", True),
     KeySpec("housekeepingCron", "string", "0 0 2 ? * SUN"),
     KeySpec("blobStoreSoftQuota", "string", ""),
+    # Issue 18: blob stores on S3 and an external PostgreSQL (components/config_scale.py).
+    KeySpec("blobStoreType", "string", "file"),
+    KeySpec("s3Bucket", "string", ""),
+    KeySpec("s3Region", "string", ""),
+    KeySpec("s3Endpoint", "string", ""),
+    KeySpec("s3ForcePathStyle", "boolean", False),
+    KeySpec("s3Prefix", "string", ""),
+    KeySpec("s3AccessKeyId", "string", ""),
+    KeySpec("s3SecretAccessKey", "string", ""),          # secret by rule
+    KeySpec("databaseUrl", "string", ""),
+    KeySpec("databaseUser", "string", ""),
+    KeySpec("databasePassword", "string", ""),           # secret by rule
     KeySpec("nginxImage", "string", "nginx:1.28.0-alpine"),
     KeySpec("gatewayReplicas", "integer", 1),
     KeySpec("gatewayDrainSeconds", "integer", 300),
@@ -84,4 +96,5 @@ KEYS: tuple[KeySpec, ...] = (
     KeySpec("mirrorCredentials", "string", ""),
 )
 KEYS_BY_NAME = {k.name: k for k in KEYS}
-SECRET_BY_RULE = ("adminPassword", "sshPrivateKey", "dockerHubToken", "mirrorCredentials", "tlsPrivateKey")
+SECRET_BY_RULE = ("adminPassword", "sshPrivateKey", "dockerHubToken", "mirrorCredentials", "tlsPrivateKey",
+                  "s3SecretAccessKey", "databasePassword")

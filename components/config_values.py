@@ -6,6 +6,7 @@ import ipaddress
 import json
 import re
 from dataclasses import dataclass
+from typing import Optional
 from urllib.parse import urlparse
 
 from components.gateway.nginx_conf import SEARCH_TARGETS
@@ -95,11 +96,17 @@ def parse_image(raw: str) -> str:
     return raw
 
 
+def nexus_version(image: Optional[str]) -> Optional[tuple[int, int]]:
+    """(major, minor) of a Nexus image tag such as 3.94.0 or 3.77.1-01; None for a digest or another tag."""
+    m = IMAGE_RE.match(image or "")
+    version = re.match(r"^(\d+)\.(\d+)", (m.group("tag") if m else None) or "")
+    return (int(version[1]), int(version[2])) if version else None
+
+
 def parse_nexus_image(raw: str) -> str:
     parse_image(raw)
-    tag = IMAGE_RE.match(raw).group("tag") or ""
-    version = re.match(r"^(\d+)\.(\d+)", tag)
-    if version and tuple(map(int, version.groups())) < MIN_NEXUS_VERSION:
+    version = nexus_version(raw)
+    if version and version < MIN_NEXUS_VERSION:
         raise ValueError("Nexus >= 3.76 is required (NEXUS_SECURITY_INITIAL_PASSWORD sets the admin password)")
     return raw
 

@@ -13,6 +13,7 @@ import pickle
 import pytest
 
 from tests.support.checkov import CHECKOV
+from tests.support.postgres import JDBC_JAR, layer_binaries as postgresql_binaries
 from tests.support.procs import find_binary
 from tests.support.stack import run_program
 
@@ -30,6 +31,10 @@ LAYERS = {
     "java": ("java layer (the data check's lock probe run by a real JVM, rebuilt from its source with javac)",
              ("java", "javac"),
              "as root: bash scripts/system-deps.sh (Debian/Ubuntu)"),
+    "postgresql": ("postgresql layer (a throwaway PostgreSQL cluster on 127.0.0.1 and its JDBC driver under java)",
+                   (*postgresql_binaries(), str(JDBC_JAR)),
+                   "as root: bash scripts/system-deps.sh (Debian/Ubuntu: postgresql, libpostgresql-jdbc-java, "
+                   "openjdk-17-jdk-headless)"),
     "checkov": ("checkov layer (the manifest scanner, its own venv: it pins packaging<24)",
                 (str(CHECKOV),),
                 "make venv (requirements-checkov.txt)"),
@@ -42,7 +47,7 @@ def in_ci() -> bool:
 
 def pytest_collection_modifyitems(config, items):
     for marker, (what, binaries, how) in LAYERS.items():
-        missing = [b for b in binaries if not find_binary(b)]
+        missing = [b for b in binaries if not (find_binary(b) or (b.endswith(".jar") and os.path.isfile(b)))]
         if not missing:
             continue
         skip = pytest.mark.skip(reason=f"{what} skipped: missing {', '.join(missing)} ({how})")

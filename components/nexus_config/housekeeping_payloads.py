@@ -118,11 +118,13 @@ def invalidate_cache_command(nexus_url: str, repository: str) -> str:
 # ---- scheduled tasks -----------------------------------------------------------------------------------------
 
 def housekeeping_tasks(blob_stores: Sequence[str], hosted: str, proxy: Optional[str] = None,
-                       proxy_keep_hours: int = DEFAULT_OFFSET_HOURS, mirror_proxies: Sequence[str] = ()) -> list[dict]:
-    """The tasks that keep the disk in check: compact every blob store; docker GC on hosted (and on the proxy and the
-    mirror proxies when they have a cleanup policy, keeping what was cached within `proxy_keep_hours`); purge stale
-    uploads."""
-    tasks = [_task(f"compact blob store {store}", COMPACT, blobstoreName=store) for store in blob_stores]
+                       proxy_keep_hours: int = DEFAULT_OFFSET_HOURS, mirror_proxies: Sequence[str] = (),
+                       compact: bool = True) -> list[dict]:
+    """The tasks that keep the disk in check: compact every blob store (file stores only: on S3 compact is a no-op,
+    BlobStoreSupport#doCompact, and the bucket's lifecycle rule removes soft-deleted blobs); docker GC on hosted (and
+    on the proxy and the mirror proxies when they have a cleanup policy, keeping what was cached within
+    `proxy_keep_hours`); purge stale uploads."""
+    tasks = [_task(f"compact blob store {store}", COMPACT, blobstoreName=store) for store in blob_stores if compact]
     tasks.append(_task(f"docker GC {hosted}", DOCKER_GC, repositoryName=hosted,
                        deployOffset=str(DEFAULT_OFFSET_HOURS)))
     for cache in ([proxy] if proxy else []) + list(mirror_proxies):

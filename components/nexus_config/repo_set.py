@@ -1,6 +1,7 @@
 """DockerRepoSet: everything the original how-to clicked in the Nexus UI, as resources that talk to the
 Nexus REST API (dynamic providers in repositories.py, server_settings.py and housekeeping.py): the Community Edition
-EULA (accepted only when the stack says so), blob stores (with an optional soft quota), docker-hosted (push),
+EULA (accepted only when the stack says so), blob stores (directories, or keys in an S3 bucket; with an optional
+soft quota), docker-hosted (push),
 docker-proxy (Docker Hub, optionally logged in, with a short negative cache), docker-group (hosted then proxy,
 pull), the cleanup policies attached to hosted and proxy, the Docker Bearer Token realm and anonymous access; and a
 proxy per mirrored upstream other than Docker Hub, readable without a login (mirror_set.py)."""
@@ -14,6 +15,7 @@ import pulumi
 from components.config import Repo
 from components.config_mirrors import mirror_proxies
 from components.mirrors import Mirror
+from components.config_scale import S3Storage
 from components.nexus_config.housekeeping import CleanupPolicy
 from components.nexus_config.repositories import (
     BlobStore,
@@ -22,6 +24,7 @@ from components.nexus_config.repositories import (
     DockerProxyRepository,
 )
 from components.nexus_config.mirror_set import anonymous_mirror_read, mirror_proxy_repositories
+from components.nexus_config.s3_blob_store import S3BlobStore
 from components.nexus_config.server_settings import ActiveRealms, AnonymousAccess, CommunityEula
 
 DOCKER_TOKEN_REALM = "DockerToken"   # "Docker Bearer Token Realm": `docker login` fails without it
@@ -47,6 +50,8 @@ class DockerRepoSetArgs:
     mirrors: Sequence[Mirror] = ()                      # stack key `mirrors`; docker.io is `proxy` itself
     # host -> (username, password as a Pulumi secret) for a mirror's upstream (stack key `mirrorCredentials`)
     mirror_logins: Mapping[str, tuple[str, pulumi.Input[str]]] = field(default_factory=dict)
+    s3: Optional[S3Storage] = None                      # blob stores in this bucket instead of directories ...
+    s3_secret_access_key: Optional[pulumi.Input[str]] = None   # ... signed with this key: pass a Pulumi secret
     # What must be up before Nexus is called: its Service (awaits a ready pod) and the gateway in front.
     depends_on: Sequence[pulumi.Resource] = ()
 
@@ -74,8 +79,7 @@ class DockerRepoSet(pulumi.ComponentResource):
                              opts=pulumi.ResourceOptions(parent=self, depends_on=list(args.depends_on)))
         child = pulumi.ResourceOptions(parent=self, depends_on=[*args.depends_on, eula])
         store_names = blob_store_names(args)
-        stores = {store: BlobStore(f"{name}-blobs-{store}", nexus_url=url, name=store, soft_quota=args.soft_quota,
-                                   opts=child)
+        stores = {store: blob_store(f"{name}-blobs-{store}", args, store, child)
                   for store in dict.fromkeys(store_names.values())}
         store_of = {role: stores[store].name for role, store in store_names.items()}
         policies = cleanup_policies(name, args, child)
@@ -131,6 +135,19 @@ class DockerRepoSet(pulumi.ComponentResource):
                                                for s in stores.values()]).apply(
             lambda rows: {n: {"soft_quota": q, "quota_status": st} for n, q, st in rows})
         self.register_outputs({"repositories": self.repositories, "blob_stores": self.blob_stores})
+
+
+def blob_store(resource_name: str, args: DockerRepoSetArgs, store: str,
+               opts: pulumi.ResourceOptions) -> BlobStore | S3BlobStore:
+    """A file blob store, or with S3 one under its own key prefix (Nexus refuses overlapping prefixes in a bucket)."""
+    if args.s3 is None:
+        return BlobStore(resource_name, nexus_url=args.nexus_url, name=store, soft_quota=args.soft_quota, opts=opts)
+    s3 = args.s3
+    return S3BlobStore(resource_name, nexus_url=args.nexus_url, name=store, bucket=s3.bucket, region=s3.region,
+                       prefix=s3.store_prefix(store), endpoint=s3.endpoint or None,
+                       force_path_style=s3.force_path_style, access_key_id=s3.access_key_id or None,
+                       secret_access_key=args.s3_secret_access_key if s3.access_key_id else None,
+                       soft_quota=args.soft_quota, opts=opts)
 
 
 def cleanup_policies(name: str, args: DockerRepoSetArgs, opts: pulumi.ResourceOptions) -> dict[str, CleanupPolicy]:

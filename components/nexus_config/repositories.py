@@ -20,11 +20,7 @@ class BlobStoreProvider(NamedObjectProvider):
         return [b.get("name", "") for b in client.get("/v1/blobstores") or []]
 
     def _get(self, client: NexusClient, name: str) -> Optional[dict]:
-        body = client.get(f"/v1/blobstores/file/{name}", missing_ok=True)
-        if body is None or not body.get("softQuota"):
-            return body
-        # With a soft quota, Nexus' verdict on it too (a warning only: Nexus never blocks writes for it).
-        return {**body, rp.QUOTA_STATUS: client.get(f"/v1/blobstores/{name}/quota-status", missing_ok=True)}
+        return with_quota_status(client, name, client.get(f"/v1/blobstores/file/{name}", missing_ok=True))
 
     def _post(self, client: NexusClient, inputs: dict) -> None:
         client.post("/v1/blobstores/file", rp.blob_store_create_request(inputs))
@@ -37,6 +33,14 @@ class BlobStoreProvider(NamedObjectProvider):
 
     def _outs(self, name: str, body: dict) -> dict:
         return rp.blob_store_outs(name, body)
+
+
+def with_quota_status(client: NexusClient, name: str, body: Optional[dict]) -> Optional[dict]:
+    """A blob store's GET body plus, with a soft quota, Nexus' verdict on it (a warning only: Nexus never blocks
+    writes for it)."""
+    if body is None or not body.get("softQuota"):
+        return body
+    return {**body, rp.QUOTA_STATUS: client.get(f"/v1/blobstores/{name}/quota-status", missing_ok=True)}
 
 
 class _DockerRepositoryProvider(NamedObjectProvider):

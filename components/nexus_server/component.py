@@ -19,6 +19,10 @@ class NexusServerArgs:
     admin_password: pulumi.Input[str]      # secret Output
     create_namespace: bool = True
     retain_data: bool = True
+    # An external PostgreSQL (spec.external_database): its JDBC URL, user and password (a secret Output).
+    database_url: Optional[str] = None
+    database_user: Optional[str] = None
+    database_password: Optional[pulumi.Input[str]] = None
 
 
 class NexusServer(pulumi.ComponentResource):
@@ -46,6 +50,12 @@ class NexusServer(pulumi.ComponentResource):
         secret = m.admin_secret(spec, pulumi.Output.secret(args.admin_password))
         admin = k8s.core.v1.Secret(f"{name}-admin", metadata=secret["metadata"], type=secret["type"],
                                    string_data=secret["stringData"], opts=child)
+        secrets: list[pulumi.Resource] = [admin]
+        if spec.external_database:
+            db = m.database_secret(spec, args.database_url, args.database_user,
+                                   pulumi.Output.secret(args.database_password))
+            secrets.append(k8s.core.v1.Secret(f"{name}-database", metadata=db["metadata"], type=db["type"],
+                                              string_data=db["stringData"], opts=child))
         volume: list[pulumi.Resource] = []
         if not spec.host_path:
             claim = m.data_claim(spec)
@@ -56,7 +66,7 @@ class NexusServer(pulumi.ComponentResource):
         deploy = m.deployment(spec)
         deployment = k8s.apps.v1.Deployment(
             f"{name}-deployment", metadata=deploy["metadata"], spec=deploy["spec"],
-            opts=pulumi.ResourceOptions(parent=self, depends_on=[admin, *volume, *depends],
+            opts=pulumi.ResourceOptions(parent=self, depends_on=[*secrets, *volume, *depends],
                                         custom_timeouts=NEXUS_TIMEOUTS))
         policy = m.network_policy(spec)
         if policy:

@@ -18,6 +18,11 @@ DATA_DIR = "/nexus-data"
 STATUS_PATH = "/service/rest/v1/status"
 WRITABLE_PATH = "/service/rest/v1/status/writable"
 PASSWORD_KEY = "password"    # key of the admin password in the Secret
+# An external PostgreSQL (issue 18): Nexus reads its datastore from these variables (nexus.datastore.nexus.*),
+# each from the database Secret by secretKeyRef, never a literal. They fall under the CKV_K8S_35 finding accepted
+# below for the admin password: the only file alternative, nexus-store.properties, lives on the data volume.
+DATABASE_ENV = (("NEXUS_DATASTORE_NEXUS_JDBCURL", "jdbc-url"), ("NEXUS_DATASTORE_NEXUS_USERNAME", "username"),
+                ("NEXUS_DATASTORE_NEXUS_PASSWORD", "password"))
 TMP_DIR = "/tmp"             # with the data volume, the only place Nexus writes (read-only root filesystem)
 
 
@@ -38,7 +43,8 @@ class NexusSpec:
     node_name: str = ""
     network_policy: bool = True
     client_labels: Mapping[str, str] = field(default_factory=dict)  # the pods allowed to reach Nexus' ports
-    egress_ports: tuple[int, ...] = (443,)                          # where the proxy repository connects
+    egress_ports: tuple[int, ...] = (443,)                          # where Nexus connects (proxy remote, S3, DB)
+    external_database: bool = False                                 # env from the database Secret (issue 18)
 
     @property
     def ports(self) -> tuple[int, ...]:
@@ -54,6 +60,10 @@ class NexusSpec:
         return f"{self.name}-admin"
 
     @property
+    def database_secret_name(self) -> str:
+        return f"{self.name}-database"
+
+    @property
     def claim_name(self) -> str:
         return f"{self.name}-data"
 
@@ -66,6 +76,18 @@ def admin_secret(spec: NexusSpec, password) -> dict:
     """The Secret the pod reads NEXUS_SECURITY_INITIAL_PASSWORD from (`password` may be an Output)."""
     return {"apiVersion": "v1", "kind": "Secret", "metadata": metadata(spec, spec.secret_name),
             "type": "Opaque", "stringData": {PASSWORD_KEY: password}}
+
+
+def database_secret(spec: NexusSpec, url: str, user: str, password) -> dict:
+    """The Secret the pod reads its external PostgreSQL settings from (`password` may be an Output). The URL and
+    user are no secrets, but kept beside the password so the three travel together and none is an env literal."""
+    values = dict(zip((key for _, key in DATABASE_ENV), (url, user, password)))
+    return {"apiVersion": "v1", "kind": "Secret", "metadata": metadata(spec, spec.database_secret_name),
+            "type": "Opaque", "stringData": values}
+
+
+def _secret_env(name: str, secret: str, key: str) -> dict:
+    return {"name": name, "valueFrom": {"secretKeyRef": {"name": secret, "key": key}}}
 
 
 def data_claim(spec: NexusSpec) -> dict:
@@ -115,10 +137,11 @@ def nexus_container(spec: NexusSpec) -> dict:
         "env": [
             {"name": "INSTALL4J_ADD_VM_PARAMS", "value": spec.jvm_options},
             # Read by Nexus >= 3.76 on first start only; never a literal in the pod spec.
-            {"name": "NEXUS_SECURITY_INITIAL_PASSWORD",
-             "valueFrom": {"secretKeyRef": {"name": spec.secret_name, "key": PASSWORD_KEY}}},
+            _secret_env("NEXUS_SECURITY_INITIAL_PASSWORD", spec.secret_name, PASSWORD_KEY),
             {"name": "NEXUS_SECURITY_RANDOMPASSWORD", "value": "false"},
             *data_check.env(spec.image, DATA_DIR),
+            *(_secret_env(env, spec.database_secret_name, key) for env, key in DATABASE_ENV
+              if spec.external_database),
         ],
         "resources": {"requests": {"cpu": spec.cpu, "memory": spec.memory},
                       "limits": {"cpu": spec.cpu_limit, "memory": spec.memory}},

@@ -8,6 +8,9 @@ from components.config import SettingsError, parse_settings
 from components.config_keys import KEYS
 from tests.support.stack import TEST_PASSWORD, run_program, stack_config
 
+S3 = {"blobStoreType": "s3", "s3Bucket": "nexus-blobs", "s3Region": "eu-west-1"}
+PG = {"databaseUrl": "jdbc:postgresql://postgres.db.svc:5432/nexus", "databaseUser": "nexus"}
+PG_SECRET = {"databasePassword": "pg-password-1"}
 # (id, stack overrides, secret overrides, the key the error must name, a fragment of the reason)
 RULES = [
     ("namespace-dns-label", {"namespace": "Nexus_NS"}, {}, "namespace", "DNS-1123"),
@@ -128,6 +131,44 @@ RULES = [
      "whitespace"),
     ("quota-percent-needs-storage", {"storageSize": "lots", "blobStoreSoftQuota": "10% free"}, {},
      "blobStoreSoftQuota", "valid storageSize"),
+    # issue 18: blob stores on S3, an external PostgreSQL (components/config_scale.py)
+    ("blob-store-type", {"blobStoreType": "gcs"}, {}, "blobStoreType", "must be file or s3"),
+    ("s3-bucket-missing", {"blobStoreType": "s3", "s3Region": "eu-west-1"}, {}, "s3Bucket", "required with blobStoreType=s3"),
+    ("s3-region-missing", {**S3, "s3Region": ""}, {}, "s3Region", "required with blobStoreType=s3"),
+    ("s3-region-format", {**S3, "s3Region": "eu west 1"}, {}, "s3Region", "region name"),
+    ("s3-bucket-name", {**S3, "s3Bucket": "Nexus_Blobs"}, {}, "s3Bucket", "S3 bucket name"),
+    ("s3-bucket-ip", {**S3, "s3Bucket": "192.168.1.10"}, {}, "s3Bucket", "not an IP address"),
+    ("s3-bucket-without-s3", {"s3Bucket": "nexus-blobs"}, {}, "s3Bucket", "only used with blobStoreType=s3"),
+    ("s3-host-path", {**S3, "hostPath": "/srv/nexus", "nexusNodeName": "node-1"}, {}, "hostPath",
+     "must be empty with blobStoreType=s3"),
+    ("s3-quota-percent", {**S3, "blobStoreSoftQuota": "80%"}, {}, "blobStoreSoftQuota", "with blobStoreType=s3"),
+    ("s3-quota-free", {**S3, "blobStoreSoftQuota": "20Gi free"}, {}, "blobStoreSoftQuota", "never warns"),
+    ("s3-endpoint-url", {**S3, "s3Endpoint": "minio.minio.svc:9000"}, {}, "s3Endpoint", "http:// or https://"),
+    ("s3-endpoint-path", {**S3, "s3Endpoint": "http://minio:9000/bucket"}, {}, "s3Endpoint", "no path"),
+    ("s3-force-path-style-without-s3", {"s3ForcePathStyle": True}, {}, "s3ForcePathStyle",
+     "only used with blobStoreType=s3"),
+    ("s3-prefix-spaces", {**S3, "s3Prefix": "my registry"}, {}, "s3Prefix", "without spaces"),
+    ("s3-access-key-format", {**S3, "s3AccessKeyId": "AKIA 123"}, {"s3SecretAccessKey": "k"}, "s3AccessKeyId",
+     "access key id"),
+    ("s3-access-key-needs-secret", {**S3, "s3AccessKeyId": "nexus"}, {}, "s3SecretAccessKey",
+     "required with s3AccessKeyId"),
+    ("s3-secret-plaintext", {**S3, "s3AccessKeyId": "nexus", "s3SecretAccessKey": "abc123"}, {}, "s3SecretAccessKey",
+     "--secret"),
+    ("s3-secret-needs-key", S3, {"s3SecretAccessKey": "abc123"}, "s3AccessKeyId", "required with s3SecretAccessKey"),
+    ("database-url-scheme", {**PG, "databaseUrl": "postgresql://pg:5432/nexus"}, PG_SECRET, "databaseUrl",
+     "jdbc:postgresql://"),
+    ("database-url-no-database", {**PG, "databaseUrl": "jdbc:postgresql://pg:5432/"}, PG_SECRET, "databaseUrl",
+     "names no database"),
+    ("database-url-port", {**PG, "databaseUrl": "jdbc:postgresql://pg:70000/nexus"}, PG_SECRET, "databaseUrl",
+     "outside 1-65535"),
+    ("database-url-password", {**PG, "databaseUrl": "jdbc:postgresql://pg/nexus?password=hunter2"}, PG_SECRET,
+     "databaseUrl", "password=****"),
+    ("database-url-needed", {"databaseUser": "nexus"}, {}, "databaseUrl", "required with databaseUser"),
+    ("database-user-missing", {**PG, "databaseUser": ""}, PG_SECRET, "databaseUser", "required with databaseUrl"),
+    ("database-user-format", {**PG, "databaseUser": "nexus user"}, PG_SECRET, "databaseUser", "role name"),
+    ("database-password-missing", PG, {}, "databasePassword", "required with databaseUrl"),
+    ("database-password-plaintext", {**PG, "databasePassword": "pw"}, {}, "databasePassword", "--secret"),
+    ("database-old-nexus", {**PG, "nexusImage": "sonatype/nexus3:3.76.1"}, PG_SECRET, "nexusImage", "3.77"),
     ("cpu-limit-zero", {"nexusCpuLimit": "0"}, {}, "nexusCpuLimit", "greater than zero"),
     ("quota-percent-with-host-path", {"hostPath": "/srv/nexus", "blobStoreSoftQuota": "10% free"}, {},
      "blobStoreSoftQuota", "with hostPath there is none"),

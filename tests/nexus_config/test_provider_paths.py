@@ -35,6 +35,7 @@ STORED_PROVIDER_PATHS = (
     "components.nexus_config.accounts.RoleProvider",
     "components.nexus_config.accounts.LocalUserProvider",
     "components.nexus_config.user_roles.UserRolesProvider",
+    "components.nexus_config.s3_blob_store.S3BlobStoreProvider",
 )
 
 

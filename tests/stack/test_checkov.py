@@ -13,7 +13,7 @@ from tests.support.manifests import manifests, write_manifests
 from tests.support.stack import ROOT
 
 pytestmark = pytest.mark.checkov
-SCANNED = ("dev", "prod", "maximal", "maximal-no-network-policies")
+SCANNED = ("dev", "prod", "maximal", "maximal-no-network-policies", "dev-s3-postgresql")
 # What a Deployment's own settings buy: with them stripped, checkov must report each of these.
 WEAKENED_FAILS = {"CKV_K8S_11", "CKV_K8S_15", "CKV_K8S_43",   # the declared skips are gone
                   "CKV_K8S_20", "CKV_K8S_22", "CKV_K8S_23", "CKV_K8S_28", "CKV_K8S_29", "CKV_K8S_30",

@@ -22,6 +22,12 @@ MAXIMAL = {"pushPort": 10002, "gatewayReplicas": 3, "dnsNames": ["registry.examp
            "certValidityHours": 2160, "searchTarget": "group", "pushUsers": ["ci"], "pullUsers": ["cluster"],
            "pullSecretNamespaces": ["team-a", "nexus"], "trustOnNodes": True, "gatewayDrainSeconds": 900}
 SECRETS = {"sshPrivateKey": "-----BEGIN OPENSSH PRIVATE KEY-----", "dockerHubToken": "dckr_pat_test"}
+# issue 18: blob stores in a MinIO bucket with keys, Nexus' database on an external PostgreSQL
+SCALE = {"blobStoreType": "s3", "s3Bucket": "nexus-blobs", "s3Region": "us-east-1",
+         "s3Endpoint": "http://minio.minio.svc:9000", "s3ForcePathStyle": True, "s3Prefix": "registry",
+         "s3AccessKeyId": "nexus", "databaseUrl": "jdbc:postgresql://postgres.db.svc:5432/nexus?sslmode=require",
+         "databaseUser": "nexus", "blobStoreSoftQuota": "500Gi"}
+SCALE_SECRETS = {"s3SecretAccessKey": "minio-secret-key-1", "databasePassword": "pg-password-1"}
 # (stack, overrides, secrets)
 VARIANTS: dict[str, tuple[str, dict, dict]] = {
     "dev": ("dev", {}, {}),
@@ -34,6 +40,7 @@ VARIANTS: dict[str, tuple[str, dict, dict]] = {
                                             "createNamespace": False}, {}),
     "prod-cluster-pull": ("prod", {"pullSecretNamespaces": ["team-a", "nexus"], "trustOnNodes": True,
                                    "pullUsers": ["cluster-pull"], "pushPort": 10002}, {}),
+    "dev-s3-postgresql": ("dev", SCALE, SCALE_SECRETS),
 }
 
 

@@ -4,8 +4,9 @@ It reproduces what `shared/docs/nexus-api.md` documents for the calls our provid
 its section 9 (Nexus' own source at 3.89). Each behaviour names the class it follows; [inf] marks what no source
 settles. Security, authentication and the HTTP side are here; beside it in tests/support/: blob stores and
 repositories in `nexus_double_storage`; status, read-only mode, the edition signals and the EULA in
-`nexus_double_system`; roles, local users and their logins in `nexus_double_accounts`; who may read which docker
-repository under `/repository/<name>/v2/` in `nexus_double_docker`; the answer shapes in `nexus_double_replies`.
+`nexus_double_system`; S3 blob stores in `nexus_double_s3`; roles, local users and their logins in
+`nexus_double_accounts`; who may read which docker repository under `/repository/<name>/v2/` in
+`nexus_double_docker`; the answer shapes in `nexus_double_replies`.
 
 - Realms (RealmApiResource): PUT replaces the list; unknown ids answer 400 text/plain
   `ValidationErrorXO{id='*', message='"Unknown realmIds: [X]"'}`, the message in double quotes.
@@ -40,6 +41,7 @@ from tests.support.nexus_double_docker import DockerReadEndpoints
 from tests.support.nexus_double_replies import (API, Reply, empty, frozen_error, json_reply, message_error, text_reply,
                                         unreadable_json, validation_errors)
 from tests.support.nexus_double_housekeeping import HOUSEKEEPING_ROUTES, HousekeepingEndpoints
+from tests.support.nexus_double_s3 import S3_ROUTES, S3BlobStoreEndpoints
 from tests.support.nexus_double_storage import StorageEndpoints, lookup
 from tests.support.nexus_double_system import EULA_DISCLAIMER, SYSTEM_ROUTES, Frozen, SystemEndpoints
 
@@ -64,7 +66,8 @@ AVAILABLE_REALMS = {
 # --------------------------------------------------------------------------------------------------------------
 # The double
 
-class NexusDouble(DockerReadEndpoints, AccountsEndpoints, StorageEndpoints, SystemEndpoints, HousekeepingEndpoints):
+class NexusDouble(DockerReadEndpoints, AccountsEndpoints, StorageEndpoints, S3BlobStoreEndpoints, SystemEndpoints,
+                  HousekeepingEndpoints):
     """The double: state, fault knobs and an HTTP server. Use `with NexusDouble(...) as nexus:` or start/stop."""
 
     def __init__(self, *, password: str = "double-admin-pw", edition: str = "COMMUNITY",
@@ -80,6 +83,7 @@ class NexusDouble(DockerReadEndpoints, AccountsEndpoints, StorageEndpoints, Syst
         self.active_realms: list[str] = ["NexusAuthenticatingRealm"]
         self.anonymous = {"enabled": False, "userId": "anonymous", "realmName": AUTHORIZING_REALM}   # 3.87+
         self._init_housekeeping()          # cleanup policies, tasks, quota status (nexus_double_housekeeping.py)
+        self._init_s3()                    # what the object store behind S3 blob stores accepts (nexus_double_s3.py)
         # fault knobs (the system ones are in SystemEndpoints)
         self.unavailable_next = 0          # the next N requests (any path) answer 503
         self.query: dict[str, list[str]] = {}   # the query of the request being dispatched (under the lock)
@@ -229,7 +233,7 @@ _ROUTES: tuple[tuple[str, str, Callable[..., Reply]], ...] = SYSTEM_ROUTES + (
     ("PUT", r"/v1/security/realms/active", NexusDouble.put_active_realms),
     ("GET", r"/v1/security/anonymous", NexusDouble.get_anonymous),
     ("PUT", r"/v1/security/anonymous", NexusDouble.put_anonymous),
-) + HOUSEKEEPING_ROUTES + ACCOUNT_ROUTES
+) + S3_ROUTES + HOUSEKEEPING_ROUTES + ACCOUNT_ROUTES
 
 
 class _Handler(BaseHTTPRequestHandler):

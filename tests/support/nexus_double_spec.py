@@ -106,7 +106,8 @@ def all_spec_gaps() -> tuple[SpecGap, ...]:
     """SPEC_GAPS and those of the endpoint families kept in their own modules (imported here, not at the top:
     they import SpecGap from this module)."""
     from tests.support.nexus_double_housekeeping import HOUSEKEEPING_SPEC_GAPS
-    return SPEC_GAPS + HOUSEKEEPING_SPEC_GAPS
+    from tests.support.nexus_double_s3 import S3_SPEC_GAPS
+    return SPEC_GAPS + HOUSEKEEPING_SPEC_GAPS + tuple(SpecGap(*gap) for gap in S3_SPEC_GAPS)
 
 
 class SpecValidator:

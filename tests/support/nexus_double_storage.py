@@ -98,7 +98,7 @@ class StorageEndpoints:
 
     # ---- blob stores -----------------------------------------------------------------------------------------
     def list_blob_stores(self, _body: Any) -> Reply:
-        return json_reply(200, [{"name": b["name"], "type": "File", "unavailable": False, "blobCount": 0,
+        return json_reply(200, [{"name": b["name"], "type": b.get("type", "File"), "unavailable": False, "blobCount": 0,
                                  "totalSizeInBytes": 0, "availableSpaceInBytes": 10 ** 12,
                                  **({"softQuota": b["softQuota"]} if b.get("softQuota") else {})}
                                 for b in self.blob_stores.values()])
@@ -120,6 +120,8 @@ class StorageEndpoints:
         store = lookup(self.blob_stores, name)
         if store is None:
             return message_error(404, f"Unable to find File '{name}' blobstore", quoted=False)
+        if store.get("type", "File") != "File":
+            return message_error(400, f"Unable to read non-file blob store configuration (type was {store['type']})")
         return json_reply(200, {k: v for k, v in store.items() if k != "name"})
 
     def update_blob_store(self, body: Any, name: str) -> Reply:
