@@ -84,6 +84,7 @@ gateway = NginxGateway("gateway", NginxGatewayArgs(
     registry_host=settings.registry_host,
     tls_profile=settings.tls_profile,
     search_target=settings.search_target,
+    mirrors=settings.mirror_set,
 ))
 
 nexus_url = settings.nexus_url or gateway.web_url
@@ -164,6 +165,7 @@ if settings.trust_on_nodes:
         registry_address=gateway.registry_address,
         push_address=gateway.push_address,
         ca_cert_pem=cert.ca_cert_pem,
+        mirrors=settings.mirrors if settings.mirror_on_nodes else (),
     ))
 
 if settings.smoke:

@@ -42,6 +42,7 @@ from components.config_values import (
     quantity_bytes,
 )
 from components.gateway import tls_policy
+from components.mirrors import Mirror, check_registry_host, mirrors_for
 
 
 @dataclass(frozen=True)
@@ -94,6 +95,8 @@ class Settings:
     pull_secret_namespaces: tuple[str, ...] = ()
     pull_secret_name: str = "registry-pull"
     trust_on_nodes: bool = False
+    mirror_on_nodes: bool = False
+    mirrors: tuple[str, ...] = ("docker.io",)         # upstream registry hosts (components/mirrors.py)
     smoke: bool = False
     docker_hub: Optional[DockerHubLogin] = None       # proxy credentials for Docker Hub (token secret)
     proxy_negative_cache_minutes: int = 5
@@ -122,6 +125,11 @@ class Settings:
         remote = urlparse(self.proxy.remote_url)
         port = remote.port or (443 if remote.scheme == "https" else 80)
         return tuple(sorted({port, 443}))
+
+    @property
+    def mirror_set(self) -> tuple[Mirror, ...]:
+        """The mirrored upstreams with their proxy repositories (docker.io: the existing proxy)."""
+        return mirrors_for(self.mirrors, self.proxy.name, self.proxy.remote_url)
 
     @property
     def uses_host_path(self) -> bool:
@@ -230,6 +238,14 @@ def parse_settings(raw: Mapping[str, Optional[str]], secret_keys: frozenset[str]
                "needs a pull-only user for the Secrets to hold: list one in pullUsers "
                "(pulumi config set --path 'pullUsers[0]' cluster-pull)")
 
+    mirrors = r.each("mirrors", v("mirrors"), check_registry_host)
+    for duplicate in sorted({h for h in mirrors if mirrors.count(h) > 1}):
+        r.fail("mirrors", duplicate, "is listed twice; each upstream gets one proxy")
+    trust_on_nodes, mirror_on_nodes = v("trustOnNodes"), v("mirrorOnNodes")
+    if mirror_on_nodes and trust_on_nodes is False:
+        r.fail("mirrorOnNodes", mirror_on_nodes, "needs trustOnNodes: true (the nodes' hosts.toml names the "
+                                                 "registry CA that trustOnNodes installs)")
+
     settings = dict(
         namespace=namespace,
         create_namespace=v("createNamespace"),
@@ -271,7 +287,9 @@ def parse_settings(raw: Mapping[str, Optional[str]], secret_keys: frozenset[str]
         ssh_private_key=ssh_key,
         pull_secret_namespaces=pull_namespaces,
         pull_secret_name=v("pullSecretName", check_object_name),
-        trust_on_nodes=v("trustOnNodes"),
+        trust_on_nodes=trust_on_nodes,
+        mirror_on_nodes=mirror_on_nodes,
+        mirrors=mirrors,
         smoke=v("smoke"),
         # A hostPath directory has no size: storageSize means nothing there, so neither do shares of it.
         **(read_housekeeping(r, None, NO_VOLUME_SIZE) if host_path else

@@ -52,6 +52,7 @@ KEYS: tuple[KeySpec, ...] = (
     KeySpec("dockerHubUsername", "string", ""),
     # Secret by rule, like sshPrivateKey (a default rules out `secret: true`).
     KeySpec("dockerHubToken", "string", ""),
+    KeySpec("mirrors", "array", ["docker.io"]),
     KeySpec("proxyNegativeCacheMinutes", "integer", 5),
     KeySpec("sharedBlobStore", "boolean", False),
     KeySpec("anonymousPull", "boolean", False),
@@ -71,6 +72,7 @@ KEYS: tuple[KeySpec, ...] = (
     KeySpec("pullSecretNamespaces", "array", []),
     KeySpec("pullSecretName", "string", "registry-pull"),
     KeySpec("trustOnNodes", "boolean", False),
+    KeySpec("mirrorOnNodes", "boolean", False),
     KeySpec("smoke", "boolean", False),
     KeySpec("pushUsers", "array", []),
     KeySpec("pullUsers", "array", []),
