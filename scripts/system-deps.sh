@@ -9,6 +9,9 @@ command -v docker-registry >/dev/null 2>&1 || need+=(docker-registry)
 command -v skopeo >/dev/null 2>&1 || need+=(skopeo)
 command -v openssl >/dev/null 2>&1 || need+=(openssl)
 command -v busybox >/dev/null 2>&1 || need+=(busybox)
+command -v containerd >/dev/null 2>&1 || need+=(containerd)   # containerd and ctr: the mirror tests' client
+command -v unshare >/dev/null 2>&1 || need+=(util-linux)
+command -v dash >/dev/null 2>&1 || need+=(dash)
 [ ${#need[@]} -eq 0 ] && exit 0
 if [ "$(id -u)" -ne 0 ] || ! command -v apt-get >/dev/null 2>&1; then
   echo "system-deps: missing ${need[*]}; the real gateway tests will be skipped" \
