@@ -1,5 +1,6 @@
 """The pull-through mirror proven with a real client: Debian's containerd (`ctr content fetch --hosts-dir`, the
-resolver and fetcher of kubelet's CRI pulls) pulls docker.io, ghcr.io, registry.k8s.io and a localhost upstream
+resolver and fetcher of kubelet's CRI pulls) pulls docker.io, ghcr.io, registry.k8s.io, a localhost upstream
+and a private one (its proxy behind a Bearer realm under /repository/<repo>/v2/token, anonymous and with a login)
 through the real gateway running the rendered nginx.conf, with the hosts.toml files the node-trust script
 writes for real under a temporary node root.
 
@@ -33,6 +34,10 @@ from tests.support.tlsgen import make_chain
 pytestmark = pytest.mark.containerd
 NAME, TAG = "library/app", "1"
 MIRRORED = ("docker.io", "ghcr.io", "registry.k8s.io")
+# A private upstream whose proxy wants a Bearer token from the realm Nexus announces for it. localhost:<port>
+# with nothing listening: a refused login falls back to it, and that must stay on 127.0.0.1 (no DNS).
+AUTHED = f"localhost:{free_port()}"
+USERS = {"puller": "pull-pw"}        # a login for that realm; anonymous gets pull, like Nexus' anonymous read
 
 
 # ------------------------------------------------------------------------------------------ fixtures
@@ -56,13 +61,15 @@ def upstream(workdir):
     the way real upstreams are (the system roots: SSL_CERT_FILE holds only its CA)."""
     pem = make_chain([], ["localhost"]).write(workdir / "upstream-tls")
     port = free_port()
+    while f"localhost:{port}" == AUTHED:
+        port = free_port()
     with run_registry(workdir, "upstream", tls=(pem["cert"], pem["key"]), port=port) as registry:
         yield registry, pem["ca"], f"localhost:{port}"
 
 
 @pytest.fixture(scope="module")
 def env(workdir, upstream):
-    with mirror_env(workdir, [*MIRRORED, upstream[2]]) as e:
+    with mirror_env(workdir, [*MIRRORED, upstream[2], AUTHED], token_auth=[AUTHED], users=USERS) as e:
         yield e
 
 
@@ -73,7 +80,9 @@ def images(workdir, env, upstream) -> dict[str, OciImage]:
     targets = {"docker.io": env.backends.hub, **env.proxies}
     for host, registry in targets.items():
         made[host] = make_image(workdir / "oci" / host.replace(":", "_"), TAG)
-        skopeo_copy(workdir, made[host].ref, f"docker://{registry.address}/{NAME}:{TAG}", "--dest-tls-verify=false")
+        login = ["--dest-creds", "puller:pull-pw"] if host == AUTHED else []
+        skopeo_copy(workdir, made[host].ref, f"docker://{registry.address}/{NAME}:{TAG}", "--dest-tls-verify=false",
+                    *login)
     _, ca, host = upstream
     made["upstream"] = make_image(workdir / "oci" / "upstream", TAG)
     cert_dir = workdir / "upstream-certs"
@@ -92,7 +101,8 @@ def node(workdir, env, upstream) -> Path:
     for d in ("etc/docker/certs.d", "etc/containerd/certs.d"):
         (root / d).mkdir(parents=True, exist_ok=True)
     script = workdir / "node-trust.sh"
-    script.write_text(node_trust_script([env.gateway.address], env.gateway.ca.read_text(), [*MIRRORED, upstream[2]]))
+    script.write_text(node_trust_script([env.gateway.address], env.gateway.ca.read_text(),
+                                        [*MIRRORED, upstream[2], AUTHED]))
     result = subprocess.run(["dash", str(script), "install"], env={"HOST_ROOT": str(root), "PATH": os.environ["PATH"]},
                             capture_output=True, text=True, timeout=30)
     assert result.returncode == 0, result.stderr
@@ -120,7 +130,7 @@ def gateway_lines(env: MirrorEnv, needle: str) -> list[str]:
 
 # ---------------------------------------------------------------------------------------------- tests
 
-@pytest.mark.parametrize("host", [*MIRRORED, "localhost"])
+@pytest.mark.parametrize("host", [*MIRRORED, "localhost", AUTHED])
 def test_each_upstream_is_pulled_through_its_own_mirror(host, env, images, node, containerd, system_roots, upstream):
     upstream_host = upstream[2] if host == "localhost" else host
     ref = f"{upstream_host}/{NAME}:{TAG}"
@@ -192,6 +202,36 @@ def test_a_mirror_proxys_token_realm_reaches_nexus_web_as_sent(env):
                            timeout=30)
     assert refused.status_code == 404 and refused.json()["errors"][0]["code"] == "NAME_UNKNOWN"
     assert len(env.web_rest.seen) == seen + 1
+
+
+def test_an_anonymous_pull_took_its_token_from_the_proxys_realm_through_the_gateway(env, images):
+    """kubelet has no login for a mirror: the private upstream's pull above answered the 401 with an anonymous token
+    fetched from https://<gateway>/repository/docker-proxy-localhost-<port>/v2/token (the mirror_token route)."""
+    issuer = env.issuers[AUTHED]
+    pulls = [r for r in issuer.requests if r.account is None and f"repository:{NAME}:pull" in r.scopes]
+    assert pulls and all(r.granted for r in pulls)
+    repo = env.mirrors[-1].repo
+    assert gateway_lines(env, f"GET /repository/{repo}/v2/token?scope=repository%3Alibrary%2Fapp%3Apull")
+
+
+@pytest.mark.parametrize("password,ok", [("pull-pw", True), ("wrong", False)])
+def test_a_login_to_the_mirror_works_through_the_gateway(password, ok, env, images, node, containerd, system_roots):
+    """ctr --user (a login in containerd's config, or docker login): the same realm with Basic credentials
+    (containerd tries the OAuth POST first and then GET, both routed), a bad password refused."""
+    issuer = env.issuers[AUTHED]
+    seen = len(issuer.requests)
+    ref = f"{AUTHED}/{NAME}:{TAG}"
+    result = containerd.fetch(ref, node_root=node, env=system_roots, user=f"puller:{password}")
+    logins = [r for r in issuer.requests[seen:] if r.account == "puller" or not r.granted]
+    if ok:
+        assert result.returncode == 0, result.stderr
+        assert containerd.image_digest(ref) == images[AUTHED].manifest.digest
+        assert logins and all(r.account == "puller" and r.granted for r in logins)
+        assert gateway_lines(env, f"POST /repository/{env.mirrors[-1].repo}/v2/token ")
+    else:
+        assert result.returncode != 0 and "401" in result.stderr, result.stderr
+        assert "lookup" not in result.stderr, "the fallback must not leave 127.0.0.1"
+        assert logins and not any(r.granted for r in logins)
 
 
 def test_with_the_gateway_stopped_containerd_falls_back_to_the_upstream(env, images, node, containerd,

@@ -24,18 +24,25 @@ from tests.support.gateway_env import (Backends, Gateway, Nginx, StubUpstream, r
                                        streaming_proxy_conf, stub_upstream)
 from tests.support.procs import free_port
 from tests.support.registry import Registry, run_registry
+from tests.support.tlsgen import make_chain
+from tests.support.token_auth import TokenIssuer, run_token_issuer
 
 PROXY_REPO = "docker-proxy"
 HUB_REMOTE = "https://registry-1.docker.io"
 
 
-def nexus_web_standin_conf(*, port: int, proxies: dict[str, str], rest: str) -> str:
-    """nginx on `port`: /repository/<repo>/X -> proxies[repo]/X (the prefix stripped, the query kept); a
-    repository's /v2/token and any other path -> `rest` unchanged."""
+def nexus_web_standin_conf(*, port: int, proxies: dict[str, str], rest: str,
+                           issuers: dict[str, str] | None = None) -> str:
+    """nginx on `port`: /repository/<repo>/X -> proxies[repo]/X (the prefix stripped, the query kept);
+    /repository/<repo>/v2/token -> issuers[repo] (HTTPS, unchanged) for a repository that has one, else
+    `rest`, like any other path."""
     upstreams = {f"proxy_{i}": address for i, address in enumerate(proxies.values())}
     locations = "".join(
         f"        location /repository/{repo}/ {{ proxy_pass http://proxy_{i}/; }}\n"
         for i, repo in enumerate(proxies))
+    locations += "".join(
+        f"        location = /repository/{repo}/v2/token {{ proxy_pass https://{address}; }}\n"
+        for repo, address in (issuers or {}).items())
     return streaming_proxy_conf(upstreams={**upstreams, "rest": rest}, servers=f"""    server {{
         listen 127.0.0.1:{port};
 {locations}        location ~ ^/repository/[^/]+/v2/token$ {{ proxy_pass http://rest; }}
@@ -52,24 +59,44 @@ class MirrorEnv:
     web: Nginx                       # the stand-in for Nexus' web port
     web_rest: StubUpstream           # what reaches "Nexus" outside the proxies' API (token realms, UI)
     gateway: Gateway
+    issuers: dict[str, TokenIssuer]  # upstream host -> the Bearer issuer of its proxy (token_auth hosts)
 
 
 @contextlib.contextmanager
-def mirror_env(workdir: Path, hosts: Sequence[str], **gateway_options) -> Iterator[MirrorEnv]:
+def mirror_env(workdir: Path, hosts: Sequence[str], *, token_auth: Sequence[str] = (),
+               users: dict[str, str] | None = None, **gateway_options) -> Iterator[MirrorEnv]:
     """Backends, one proxy registry per non-docker.io host, the web stand-in, and the gateway rendered with
-    mirrors_for(hosts) (the names the stack gives them)."""
+    mirrors_for(hosts) (the names the stack gives them).
+
+    `token_auth` hosts: their proxy registry wants a Bearer token whose realm is what Nexus announces for a
+    proxy reached by path, https://<gateway>/repository/<repo>/v2/token; the issuer behind it (token_auth.py,
+    `users` log in, anonymous gets pull) is reached through the gateway and the web stand-in only."""
     mirrors = mirrors_for(list(hosts), PROXY_REPO, HUB_REMOTE)
+    gateway_port = free_port()
     with contextlib.ExitStack() as stack:
         backends = stack.enter_context(run_backends(workdir))
-        proxies = {m.host: stack.enter_context(run_registry(workdir, m.repo))
+        issuers: dict[str, TokenIssuer] = {}
+        registry_auth: dict[str, dict] = {}
+        for m in mirrors:
+            if m.host in token_auth:
+                tls = make_chain(["127.0.0.1"]).write(workdir / f"{m.repo}-issuer-tls")
+                issuer = stack.enter_context(run_token_issuer(
+                    workdir / f"{m.repo}-issuer", users or {}, tls=(tls["cert"], tls["key"]),
+                    service=m.repo, path=f"/repository/{m.repo}/v2/token"))
+                issuers[m.host] = issuer
+                realm = f"https://127.0.0.1:{gateway_port}/repository/{m.repo}/v2/token"
+                registry_auth[m.host] = {"auth": {"token": {**issuer.registry_config()["auth"]["token"],
+                                                            "realm": realm}}}
+        proxies = {m.host: stack.enter_context(run_registry(workdir, m.repo, extra=registry_auth.get(m.host)))
                    for m in mirrors if m.host != DOCKER_HUB}
         rest = stack.enter_context(stub_upstream("nexus-web"))
         port = free_port()
         web = stack.enter_context(run_nginx(workdir, "nexus-web", nexus_web_standin_conf(
             port=port, proxies={m.repo: proxies[m.host].address for m in mirrors if m.host in proxies},
-            rest=rest.address), [port]))
+            rest=rest.address,
+            issuers={m.repo: issuers[m.host].realm.split("/")[2] for m in mirrors if m.host in issuers}), [port]))
         gateway = stack.enter_context(run_gateway(
             workdir, hosted=backends.hosted.address, group=backends.group, web=f"127.0.0.1:{port}",
-            push_port=False, mirrors=mirrors, **gateway_options))
+            push_port=False, mirrors=mirrors, registry_port=gateway_port, **gateway_options))
         yield MirrorEnv(workdir=workdir, mirrors=mirrors, backends=backends, proxies=proxies, web=web,
-                        web_rest=rest, gateway=gateway)
+                        web_rest=rest, gateway=gateway, issuers=issuers)
