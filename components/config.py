@@ -241,6 +241,9 @@ def parse_settings(raw: Mapping[str, Optional[str]], secret_keys: frozenset[str]
     mirrors = r.each("mirrors", v("mirrors"), check_registry_host)
     for duplicate in sorted({h for h in mirrors if mirrors.count(h) > 1}):
         r.fail("mirrors", duplicate, "is listed twice; each upstream gets one proxy")
+    own = {f"{host}:{port}" for host in (*public_ips, *dns_names) for port in client_ports.values() if port}
+    for entry in sorted(own & set(mirrors)):
+        r.fail("mirrors", entry, "is this registry's own address; list the upstreams it mirrors")
     trust_on_nodes, mirror_on_nodes = v("trustOnNodes"), v("mirrorOnNodes")
     if mirror_on_nodes and trust_on_nodes is False:
         r.fail("mirrorOnNodes", mirror_on_nodes, "needs trustOnNodes: true (the nodes' hosts.toml names the "
