@@ -4,7 +4,7 @@ VENV   := venv
 PY     := $(VENV)/bin/python
 STACK  ?= dev
 
-.PHONY: up test docs venv system-deps bench bench-load clean
+.PHONY: up test docs venv system-deps bench bench-load bench-mirror clean
 
 $(VENV)/.installed: requirements.txt requirements-dev.txt
 	$(PYTHON) -m venv $(VENV)
@@ -42,6 +42,10 @@ bench: venv system-deps
 ## 50 containerd-style clients through the gateway and directly: req/s, p50/p99 latency, errors.
 bench-load: venv system-deps
 	$(PY) bench/gateway_load.py
+
+## A 256 MiB layer through the mirror path (?ns=ghcr.io) vs. the group path: MiB/s and the ratio (>= 0.95).
+bench-mirror: venv system-deps
+	$(PY) bench/mirror_throughput.py
 
 clean:
 	rm -rf $(VENV) .pytest_cache

@@ -29,8 +29,8 @@ from components.tls import ProvidedCert, ProvidedCertArgs, SelfSignedCert, SelfS
 settings = load_settings()
 admin_password = pulumi.Output.secret(settings.admin_password.reveal())
 # Nodes mirroring docker.io without anonymous read on the group quietly pull from Docker Hub: say so at config time.
-# (Keyed on `mirrors` alone for now; with issue 17's `mirrorOnNodes`, pass on_nodes=settings.mirror_on_nodes.)
-hub_warning = docker_hub_pull_warning(settings.mirrors, settings.anonymous_pull, settings.group.name)
+hub_warning = docker_hub_pull_warning(settings.mirrors, settings.anonymous_pull, settings.group.name,
+                                      on_nodes=settings.mirror_on_nodes)
 if hub_warning:
     pulumi.log.warn(hub_warning)
 
@@ -105,6 +105,7 @@ gateway = NginxGateway("gateway", NginxGatewayArgs(
     tls_profile=settings.tls_profile,
     cert_key_type=own_cert.key_type if own_cert else "ECDSA",
     search_target=settings.search_target,
+    mirrors=settings.mirrors,
 ))
 
 nexus_url = settings.nexus_url or gateway.web_url
@@ -193,6 +194,7 @@ if settings.trust_on_nodes:
         registry_address=gateway.registry_address,
         push_address=gateway.push_address,
         ca_cert_pem=cert.ca_cert_pem,
+        mirrors=tuple(m.host for m in settings.mirrors) if settings.mirror_on_nodes else (),
     ))
 
 if settings.smoke:

@@ -98,6 +98,7 @@ class Settings:
     pull_secret_namespaces: tuple[str, ...] = ()
     pull_secret_name: str = "registry-pull"
     trust_on_nodes: bool = False
+    mirror_on_nodes: bool = False
     smoke: bool = False
     docker_hub: Optional[DockerHubLogin] = None       # proxy credentials for Docker Hub (token secret)
     proxy_negative_cache_minutes: int = 5
@@ -146,6 +147,7 @@ class Settings:
         ports.update(self.s3.egress_ports if self.s3 else ())
         ports.update(self.database.ports if self.database else ())
         return tuple(sorted(ports))
+
 
     @property
     def uses_host_path(self) -> bool:
@@ -257,6 +259,16 @@ def parse_settings(raw: Mapping[str, Optional[str]], secret_keys: frozenset[str]
                "needs a pull-only user for the Secrets to hold: list one in pullUsers "
                "(pulumi config set --path 'pullUsers[0]' cluster-pull)")
 
+    mirror_settings = read_mirrors(r, names["proxyRepo"], v("proxyRemoteUrl"),
+                                   {k: names[k] for k in ("hostedRepo", "groupRepo", "proxyRepo")})
+    own = {f"{host}:{port}" for host in (*public_ips, *dns_names) for port in client_ports.values() if port}
+    for entry in sorted(own & {m.host for m in mirror_settings["mirrors"]}):
+        r.fail("mirrors", entry, "is this registry's own address; list the upstreams it mirrors")
+    trust_on_nodes, mirror_on_nodes = v("trustOnNodes"), v("mirrorOnNodes")
+    if mirror_on_nodes and trust_on_nodes is False:
+        r.fail("mirrorOnNodes", mirror_on_nodes, "needs trustOnNodes: true (the nodes' hosts.toml names the "
+                                                 "registry CA that trustOnNodes installs)")
+
     settings = dict(
         namespace=namespace,
         create_namespace=v("createNamespace"),
@@ -298,14 +310,14 @@ def parse_settings(raw: Mapping[str, Optional[str]], secret_keys: frozenset[str]
         ssh_private_key=ssh_key,
         pull_secret_namespaces=pull_namespaces,
         pull_secret_name=v("pullSecretName", check_object_name),
-        trust_on_nodes=v("trustOnNodes"),
+        trust_on_nodes=trust_on_nodes,
+        mirror_on_nodes=mirror_on_nodes,
         smoke=v("smoke"),
         **_housekeeping(r, host_path, storage_size, scale["blob_store_type"]),
         push_users=push_users,
         pull_users=pull_users,
         credentials_rotation=v("credentialsRotation", check_rotation),
-        **read_mirrors(r, names["proxyRepo"], v("proxyRemoteUrl"),
-                       {k: names[k] for k in ("hostedRepo", "groupRepo", "proxyRepo")}),
+        **mirror_settings,
         own_certificate=own_certificate,
         **scale,
     )

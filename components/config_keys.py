@@ -94,6 +94,7 @@ KEYS: tuple[KeySpec, ...] = (
     KeySpec("mirrors", "array", ["docker.io"]),
     # Secret by rule, like dockerHubToken: a JSON object of logins per mirrored upstream.
     KeySpec("mirrorCredentials", "string", ""),
+    KeySpec("mirrorOnNodes", "boolean", False),
 )
 KEYS_BY_NAME = {k.name: k for k in KEYS}
 SECRET_BY_RULE = ("adminPassword", "sshPrivateKey", "dockerHubToken", "mirrorCredentials", "tlsPrivateKey",

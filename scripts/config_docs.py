@@ -59,7 +59,8 @@ SEE = {
     "tlsCertificate": ("Bring your own certificate", "own-certificate.md"),
     "tlsPrivateKey": ("Bring your own certificate", "own-certificate.md"),
     "tlsCaCertificate": ("Bring your own certificate", "own-certificate.md"),
-    "mirrors": ("Mirrored upstreams", "mirrors-upstreams.md"),
+    "mirrors": ("Mirrors for the cluster", "mirrors.md"),
+    "mirrorOnNodes": ("Mirrors for the cluster", "mirrors.md"),
     "mirrorCredentials": ("Mirrored upstreams", "mirrors-upstreams.md"),
 }
 

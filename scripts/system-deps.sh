@@ -16,6 +16,9 @@ command -v javac >/dev/null 2>&1 || need+=(default-jdk-headless)
 ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 || need+=(postgresql)
 command -v setpriv >/dev/null 2>&1 || need+=(util-linux)
 [ -f /usr/share/java/postgresql.jar ] || need+=(libpostgresql-jdbc-java)
+command -v containerd >/dev/null 2>&1 || need+=(containerd)   # containerd and ctr: the mirror tests' client
+command -v unshare >/dev/null 2>&1 || need+=(util-linux)   # unshare: ctr in a private mount namespace
+command -v dash >/dev/null 2>&1 || need+=(dash)
 [ ${#need[@]} -eq 0 ] && exit 0
 if [ "$(id -u)" -ne 0 ] || ! command -v apt-get >/dev/null 2>&1; then
   echo "system-deps: missing ${need[*]}; the real gateway tests will be skipped" \

@@ -20,6 +20,8 @@ from tests.support.stack import run_program
 # The Nexus double's fixtures (`nexus`, `nexus_spec`) for every test module.
 pytest_plugins = ["tests.support.nexus_fixtures"]
 
+ROOT = "root"   # not a binary: the layer needs uid 0 (containerd owns its content store, ctr mounts)
+
 # marker -> (what the layer is, the system binaries it runs, how to get them)
 LAYERS = {
     "real": ("real gateway layer (nginx, distribution registry, skopeo on 127.0.0.1)",
@@ -35,6 +37,10 @@ LAYERS = {
                    (*postgresql_binaries(), str(JDBC_JAR)),
                    "as root: bash scripts/system-deps.sh (Debian/Ubuntu: postgresql, libpostgresql-jdbc-java, "
                    "openjdk-17-jdk-headless)"),
+    "containerd": ("containerd layer (Debian's containerd as root on a temporary root, ctr pulling through the real "
+                   "gateway with the node script's hosts.toml; ctr runs in a private mount namespace)",
+                   ("containerd", "ctr", "unshare", "nginx", "docker-registry", "skopeo", "dash", ROOT),
+                   "as root: bash scripts/system-deps.sh, and run the tests as root"),
     "checkov": ("checkov layer (the manifest scanner, its own venv: it pins packaging<24)",
                 (str(CHECKOV),),
                 "make venv (requirements-checkov.txt)"),
@@ -47,7 +53,8 @@ def in_ci() -> bool:
 
 def pytest_collection_modifyitems(config, items):
     for marker, (what, binaries, how) in LAYERS.items():
-        missing = [b for b in binaries if not (find_binary(b) or (b.endswith(".jar") and os.path.isfile(b)))]
+        missing = [b for b in binaries if (os.geteuid() != 0 if b == ROOT else
+                   not (find_binary(b) or (b.endswith(".jar") and os.path.isfile(b))))]
         if not missing:
             continue
         skip = pytest.mark.skip(reason=f"{what} skipped: missing {', '.join(missing)} ({how})")

@@ -60,6 +60,7 @@ class NodeRegistryTrustArgs:
     registry_address: pulumi.Input[str]
     push_address: Optional[pulumi.Input[str]]
     ca_cert_pem: pulumi.Input[str]
+    mirrors: tuple[str, ...] = ()                 # mirrorOnNodes: upstreams whose hosts.toml names the registry
 
 
 class NodeRegistryTrust(pulumi.ComponentResource):
@@ -69,11 +70,11 @@ class NodeRegistryTrust(pulumi.ComponentResource):
         super().__init__("nexus-registry:index:NodeRegistryTrust", name, None, opts)
         spec = args.spec
         script = pulumi.Output.all(_addresses(args.registry_address, args.push_address), args.ca_cert_pem) \
-            .apply(lambda v: node_trust_script(v[0], v[1]))
+            .apply(lambda v: node_trust_script(v[0], v[1], args.mirrors))
         cm = m.config_map(spec, script)
         config = k8s.core.v1.ConfigMap(f"{name}-config", metadata=cm["metadata"], data=cm["data"],
                                        opts=pulumi.ResourceOptions(parent=self))
-        # The script holds the CA and the addresses: a change of either rolls the pods (one node at a time).
+        # The script holds the CA, the addresses and the mirrors: a change rolls the pods (one node at a time).
         policy = m.network_policy(spec)
         if policy:
             k8s.networking.v1.NetworkPolicy(f"{name}-network-policy", metadata=policy["metadata"],

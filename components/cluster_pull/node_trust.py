@@ -6,6 +6,8 @@ For each registry address (the registry, and the push-only address when set):
   /etc/docker/certs.d/<address>/ca.crt          docker (and containerd >= 2.2 by default) reads it
   /etc/containerd/certs.d/<address>/ca.crt      the CA that hosts.toml names
   /etc/containerd/certs.d/<address>/hosts.toml  containerd, when its registry config_path points there
+With mirrorOnNodes, for each mirrored upstream (docker.io, ghcr.io, ...; docs/mirrors.md):
+  /etc/containerd/certs.d/<upstream>/hosts.toml the registry as a pull/resolve mirror, the upstream the fallback
 """
 from __future__ import annotations
 
@@ -21,7 +23,12 @@ CONTAINERD_CERTS_D = "/etc/containerd/certs.d"
 HOST_DIRS = (DOCKER_CERTS_D, CONTAINERD_CERTS_D)    # the only host directories the pod mounts
 HOST_ROOT = "/host"                                  # where the pod mounts them (HOST_ROOT + host path)
 CAPABILITIES = ("pull", "resolve", "push")
+MIRROR_CAPABILITIES = ("pull", "resolve")           # a mirror never takes pushes (containerd docs/hosts.md)
+# containerd's own server for docker.io (docs/hosts.md "Setup a Local Mirror for Docker"): https://docker.io
+# serves no registry API.
+UPSTREAM_SERVERS = {"docker.io": "https://registry-1.docker.io"}
 FILE_MODE = "0644"
+MARKER = "# nexus-registry"                          # first line of the files the script may only replace if ours
 _EOF = "NEXUS_REGISTRY_EOF"                          # here-document terminator; never a line of the content
 
 
@@ -47,9 +54,30 @@ def hosts_toml(address: str, ca_file: str) -> str:
             f"  ca = {json.dumps(ca_file)}\n")
 
 
-def node_files(addresses: Sequence[str], ca_pem: str) -> list[NodeFile]:
-    """Every file the DaemonSet owns on a node, in the order it writes them."""
+def upstream_server(upstream: str) -> str:
+    """The URL containerd falls back to for `upstream` (an image reference's registry host)."""
+    return UPSTREAM_SERVERS.get(upstream, f"https://{upstream}")
+
+
+def mirror_hosts_toml(upstream: str, registry: str, ca_file: str) -> str:
+    """containerd's hosts.toml for a mirrored `upstream`: the registry first (pull and resolve, trusting
+    `ca_file`), then the upstream itself as `server`, which containerd tries after every host failed."""
+    url = json.dumps(f"https://{registry}")
+    capabilities = ", ".join(json.dumps(c) for c in MIRROR_CAPABILITIES)
+    return (f"{MARKER} mirror of {upstream}: the registry first, {upstream} itself when it fails\n"
+            f"server = {json.dumps(upstream_server(upstream))}\n"
+            f"\n"
+            f"[host.{url}]\n"
+            f"  capabilities = [{capabilities}]\n"
+            f"  ca = {json.dumps(ca_file)}\n")
+
+
+def node_files(addresses: Sequence[str], ca_pem: str, mirrors: Sequence[str] = ()) -> list[NodeFile]:
+    """Every file the DaemonSet owns on a node, in the order it writes them. `mirrors`: the upstream hosts
+    whose pulls go through the registry (addresses[0]); their hosts.toml names the registry's CA file."""
     ca = ca_pem if ca_pem.endswith("\n") else ca_pem + "\n"
+    if set(mirrors) & set(addresses):
+        raise ValueError(f"mirrors {sorted(set(mirrors) & set(addresses))} are registry addresses themselves")
     files = []
     for address in addresses:
         containerd_ca = ca_path(address, CONTAINERD_CERTS_D)
@@ -57,6 +85,10 @@ def node_files(addresses: Sequence[str], ca_pem: str) -> list[NodeFile]:
                   NodeFile(ca_dir(address, CONTAINERD_CERTS_D), "ca.crt", ca),
                   NodeFile(ca_dir(address, CONTAINERD_CERTS_D), "hosts.toml",
                            hosts_toml(address, containerd_ca))]
+    if mirrors:
+        registry_ca = ca_path(addresses[0], CONTAINERD_CERTS_D)
+        files += [NodeFile(ca_dir(upstream, CONTAINERD_CERTS_D), "hosts.toml",
+                           mirror_hosts_toml(upstream, addresses[0], registry_ca)) for upstream in mirrors]
     return files
 
 
@@ -66,9 +98,22 @@ current() {{
   [ -f "$root$1/$2" ] && "$3" | cmp -s "$root$1/$2" -
 }}
 
+# foreign DIR FILE CONTENT: CONTENT's first line claims the file ("{MARKER}..."), and the file on the
+# node exists without that claim: someone else's (an admin's own hosts.toml for docker.io), never touched
+foreign() {{
+  [ -f "$root$1/$2" ] || return 1
+  case "$("$3" | {{ read -r line; echo "$line"; }})" in "{MARKER}"*) ;; *) return 1 ;; esac
+  read -r first < "$root$1/$2" || first=
+  case "$first" in "{MARKER}"*) return 1 ;; esac
+}}
+
 # place DIR FILE CONTENT: (re)write the file only when it differs, atomically, mode {FILE_MODE}
 place() {{
   if current "$@"; then return 0; fi
+  if foreign "$@"; then
+    echo "left alone (not written by nexus-registry): $1/$2" >&2
+    return 0
+  fi
   mkdir -p "$root$1"
   "$3" > "$root$1/.$2.nexus-registry.tmp"
   chmod {FILE_MODE} "$root$1/.$2.nexus-registry.tmp"
@@ -88,6 +133,10 @@ unplace() {{
 
 # verify DIR FILE CONTENT: fail when the file is missing or no longer holds what this script writes
 verify() {{
+  if foreign "$@"; then
+    echo "not mirrored here, another hosts.toml is in place: $1/$2" >&2
+    return 0
+  fi
   if ! current "$@"; then
     echo "missing or changed: $1/$2" >&2
     return 1
@@ -124,13 +173,13 @@ esac
 """
 
 
-def node_trust_script(addresses: Sequence[str], ca_pem: str) -> str:
+def node_trust_script(addresses: Sequence[str], ca_pem: str, mirrors: Sequence[str] = ()) -> str:
     """The DaemonSet's script: `install`, `remove`, `check`, or `run` (install, sleep, remove on SIGTERM).
 
     It writes under $HOST_ROOT (default /host, where the pod mounts the two host directories) and only
     touches the files of `node_files`: anything else in those directories is left alone.
     """
-    files = node_files(addresses, ca_pem)
+    files = node_files(addresses, ca_pem, mirrors)
     contents: dict[str, str] = {}          # content -> its shell function name, each content written once
     for f in files:
         if _EOF in f.content.splitlines():
@@ -141,7 +190,8 @@ def node_trust_script(addresses: Sequence[str], ca_pem: str) -> str:
     calls = "".join(f'  "$1" {shlex.quote(f.directory)} {shlex.quote(f.name)} {contents[f.content]}\n'
                     for f in files)
     return ("#!/bin/sh\n"
-            "# nexus-registry node trust: the registry CA for docker and containerd on this node.\n"
+            "# nexus-registry node trust: the registry CA for docker and containerd on this node\n"
+            "# (and, with mirrorOnNodes, containerd's hosts.toml that pulls mirrored upstreams through it).\n"
             "#   install  write the files whose content differs (a second run changes nothing)\n"
             "#   remove   remove the files that still hold what this script writes, nothing else\n"
             "#   check    fail unless every file holds what this script writes (the readiness probe)\n"

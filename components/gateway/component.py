@@ -11,6 +11,7 @@ import pulumi_kubernetes as k8s
 from components.gateway import manifests as gm
 from components.gateway.nginx_conf import render_nginx_conf
 from components.k8s_meta import checksum
+from components.mirrors import Mirror
 
 __all__ = ["NginxGateway", "NginxGatewayArgs", "render_nginx_conf"]
 
@@ -29,6 +30,7 @@ class NginxGatewayArgs:
     tls_profile: str = "intermediate"  # components/gateway/tls_policy.py
     cert_key_type: str = "ECDSA"       # the certificate's key: ECDSA (generated) or RSA (a provided one)
     search_target: str = "hosted"      # who answers `docker search`
+    mirrors: tuple[Mirror, ...] = ()   # upstreams routed by containerd's ns (components/mirrors.py)
 
 
 class NginxGateway(pulumi.ComponentResource):
@@ -50,7 +52,7 @@ class NginxGateway(pulumi.ComponentResource):
             push_port=ports["push"] if spec.push_port else None,
             tls_profile=args.tls_profile, cert_key_type=args.cert_key_type, search_target=args.search_target,
             cert_path=f"{gm.TLS_DIR}/tls.crt", key_path=f"{gm.TLS_DIR}/tls.key", temp_dir=gm.TMP_DIR,
-            worker_shutdown_timeout=gm.worker_shutdown_timeout(spec.drain_seconds)))
+            worker_shutdown_timeout=gm.worker_shutdown_timeout(spec.drain_seconds), mirrors=args.mirrors))
 
         cm = gm.config_map(spec, nginx_conf)
         config = k8s.core.v1.ConfigMap(f"{name}-config", metadata=cm["metadata"], data=cm["data"], opts=child)

@@ -10,8 +10,10 @@ import re
 from textwrap import indent
 
 from components.gateway.tls_policy import PROFILES, TlsProfile, for_key
+from components.mirrors import DOCKER_HUB, Mirror, check_registry_host
 
-__all__ = ["render_nginx_conf", "ROUTES", "HEALTH_PATH", "SEARCH_TARGETS"]
+__all__ = ["render_nginx_conf", "ROUTES", "HEALTH_PATH", "SEARCH_TARGETS", "REFUSED", "MIRROR_TOKEN",
+           "mirror_route", "NAME_UNKNOWN_BODY"]
 
 HEALTH_PATH = "/nginx-health"
 # Who answers `docker search` (/v1/_ping, /v1/search): hosted (the how-to's choice and the default:
@@ -43,6 +45,28 @@ ROUTES: tuple[tuple[str, str, str], ...] = (
      "merged read views"),
     (r"^(?:GET|HEAD) /v1/(?:_ping|search)$", "search", "docker search"),
 )
+
+# The route names the map sets in $registry_upstream besides registry_hosted / registry_group (the upstream
+# names); monitoring labels requests by them.
+REFUSED = "ns_refused"          # an upstream without a mirror: a registry-shaped 404, never the group
+MIRROR_TOKEN = "mirror_token"   # a mirror proxy's own Bearer realm under /repository/<repo>/v2/token
+NAME_UNKNOWN_BODY = ('{"errors":[{"code":"NAME_UNKNOWN","message":"repository name not known to registry",'
+                     '"detail":"this registry mirrors no such upstream (ns), or the request is not a pull"}]}')
+# containerd's `ns` value (?ns=<host>): url.Values.Encode escapes the port's colon as %3A.
+_HUB_NS = re.escape(DOCKER_HUB)
+# What a mirror serves: the pull side only (ping, manifests, blobs, tags list; GET and HEAD).
+_MIRROR_READS = (rf"^(?:GET|HEAD) {{ns}} /v2/(?:|{_NAME}/(?:manifests/{_REF}|blobs/{_DIGEST}|tags/list))$")
+_REPO_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]*$")
+
+
+def mirror_route(mirror: Mirror) -> str:
+    """The route name of a mirror: `mirror_<upstream host>`."""
+    return f"mirror_{mirror.host}"
+
+
+def _ns_regex(host: str) -> str:
+    return re.escape(host).replace(":", "(?::|%3[Aa])")
+
 
 _SIZE_RE = re.compile(r"^[1-9][0-9]*[kKmM]?$")
 _HOST_RE = re.compile(r"^(?:\[[0-9A-Fa-f:.]+\]|[A-Za-z0-9](?:[A-Za-z0-9.-]*[A-Za-z0-9])?)$")
@@ -91,14 +115,63 @@ def _choice(name: str, value, choices: tuple[str, ...]) -> str:
 
 # ------------------------------------------------------------------------------------------- blocks
 
-def _routing_map(search_target: str) -> str:
-    lines = ['map "$request_method $uri" $registry_upstream {',
+def _mirrors(mirrors) -> tuple[Mirror, ...]:
+    """The mirrors other than Docker Hub (which stays on the group), checked; hosts and repos distinct."""
+    out = []
+    for m in mirrors:
+        if not isinstance(m, Mirror):
+            raise ValueError(f"mirrors must hold Mirror entries, got {m!r}")
+        try:
+            check_registry_host(m.host)
+        except ValueError as err:
+            raise ValueError(f"mirrors: host {m.host!r} {err}") from None
+        if not _REPO_RE.match(m.repo):
+            raise ValueError(f"mirrors: repository name of {m.host!r} must be letters, digits, '.', '_', '-', "
+                             f"got {m.repo!r}")
+        if m.host != DOCKER_HUB:
+            out.append(m)
+    for what in ("host", "repo"):
+        values = [getattr(m, what) for m in out]
+        if len(set(values)) != len(values):
+            raise ValueError(f"mirrors: each {what} once, got {values!r}")
+    return tuple(out)
+
+
+def _routing_map(search_target: str, mirrors: tuple[Mirror, ...]) -> str:
+    """THE routing table: one map over method, containerd's `ns` and the path; first matching row wins."""
+    lines = ['map "$request_method $arg_ns $uri" $registry_upstream {',
              "    # $uri is already percent-decoded, '//' merged and '..' resolved, i.e. the path the",
-             "    # backends route on; the raw request line is what gets forwarded.",
+             "    # backends route on; the raw request line is what gets forwarded. $arg_ns is containerd's",
+             "    # ?ns=<upstream> on every request to a mirror (empty without one; a port's ':' comes as %3A).",
              "    default registry_hosted;  # fail closed: unknown methods/paths are writes -> hosted"]
+    for m in mirrors:
+        lines += [f"    # pulls for {m.host}: its own proxy {m.repo} on Nexus' web port, never the group",
+                  f'    "~{_MIRROR_READS.format(ns=_ns_regex(m.host))}" {mirror_route(m)};']
+    if mirrors:
+        repos = "|".join(re.escape(m.repo) for m in mirrors)
+        lines += ["    # a mirror proxy's Bearer realm (Nexus names /repository/<repo>/v2/token): its token endpoint",
+                  f'    "~^(?:GET|POST) [^ ]* /repository/(?:{repos})/v2/token$" {MIRROR_TOKEN};']
     for pattern, backend, why in ROUTES:
         target = search_target if backend == "search" else backend
-        lines += [f"    # {why}", f'    "~{pattern}" registry_{target};']
+        # no ns, or docker.io's: the rows as they are without mirrors (docker.io is the group's proxy)
+        keyed = pattern.replace(" /", f" (?:{_HUB_NS})? /", 1)
+        lines += [f"    # {why}", f'    "~{keyed}" registry_{target};']
+    lines += ["    # any other upstream (ns), or a non-pull for a mirrored one: refused, never the group,",
+              "    # whose Docker Hub proxy would answer ghcr.io/foo with Docker Hub's foo",
+              f'    "~^[^ ]+ (?!{_HUB_NS} )[^ ]+ /" {REFUSED};',
+              "    # Nexus' own paths on the registry port: only the mirror realms above",
+              f'    "~^[^ ]+ [^ ]* /repository/" {REFUSED};']
+    return "\n".join(lines + ["}"])
+
+
+def _pass_map(mirrors: tuple[Mirror, ...]) -> str:
+    """Where each route goes (upstream + URI): a lookup by route name, one row per route, no decisions.
+    The connectors get the request URI as sent; a mirror gets it under /repository/<repo>."""
+    lines = ["map $registry_upstream $registry_pass {",
+             "    default registry_hosted$request_uri;",
+             "    registry_group registry_group$request_uri;",
+             f"    {MIRROR_TOKEN} nexus_web$request_uri;"]
+    lines += [f"    {mirror_route(m)} nexus_web/repository/{m.repo}$request_uri;" for m in mirrors]
     return "\n".join(lines + ["}"])
 
 
@@ -193,7 +266,8 @@ def render_nginx_conf(*, hosted_upstream: str, group_upstream: str, web_upstream
                       worker_processes: int | str = "auto", worker_connections: int = 1024,
                       timeout: int = 900, keepalive: int = 32,
                       body_buffer_size: str = "128k", proxy_buffer_size: str = "128k",
-                      temp_dir: str | None = None, worker_shutdown_timeout: int | None = None) -> str:
+                      temp_dir: str | None = None, worker_shutdown_timeout: int | None = None,
+                      mirrors: tuple[Mirror, ...] | list[Mirror] = ()) -> str:
     """A complete nginx.conf for the gateway (no user/pid/daemon: the image or harness sets them).
 
     registry_port: TLS, method x path routing between hosted and group.
@@ -205,7 +279,11 @@ def render_nginx_conf(*, hosted_upstream: str, group_upstream: str, web_upstream
     cert_key_type: ECDSA (the generated certificate) or RSA (a provided one): picks the TLS 1.2 suites.
     worker_shutdown_timeout: seconds a graceful stop (SIGQUIT) or reload (SIGHUP) lets old workers finish
       their transfers before closing what is left; None keeps nginx's default (wait for ever).
+    mirrors: the upstreams the registry mirrors (components/mirrors.py): pulls whose `ns` names one go to
+      its proxy under /repository/<repo>/ on web_upstream; docker.io (or no ns) stays on the group; any
+      other ns is refused with a registry-shaped 404 (docs/mirrors.md).
     """
+    mirrored = _mirrors(mirrors)
     hosts = [_upstream("hosted_upstream", hosted_upstream), _upstream("group_upstream", group_upstream)]
     _upstream("web_upstream", web_upstream)
     ports = {"registry_port": _port("registry_port", registry_port), "web_port": _port("web_port", web_port)}
@@ -231,7 +309,12 @@ def render_nginx_conf(*, hosted_upstream: str, group_upstream: str, web_upstream
     servers = [_server(f"{registry_port} ssl", [
         tls,
         "# HTTP/1.1 only (no http2): Go clients would negotiate h2, whose upload flow control is slower",
-        _proxy("/v2/", "$registry_upstream"), _proxy("/v1/", "$registry_upstream"),
+        "# The refused route answers here, before any location: a map cannot return, and an `if` whose",
+        "# only statement is `return` is the one nginx documents as safe. No other `if`.",
+        f"if ($registry_upstream = {REFUSED}) {{ return 404 '{NAME_UNKNOWN_BODY}'; }}",
+        "default_type application/json;  # of that 404 (proxied answers keep their own Content-Type)",
+        _proxy("/v2/", "$registry_pass"), _proxy("/v1/", "$registry_pass"),
+        _proxy("/repository/", "$registry_pass") + "  # a mirror's token realm; the rest is refused",
         _health(),
         "location / { return 404; }  # the UI is on the web port only",
     ])]
@@ -256,7 +339,8 @@ proxy_buffers 4 {proxy_buffer_size};            # unused while buffering is off;
 large_client_header_buffers 4 32k;  # Bearer tokens can be long
 {_temp_paths(temp_dir)}""",
         _proxy_transport(timeout=timeout, internal_hosts=hosts),
-        _routing_map(search_target),
+        _routing_map(search_target, mirrored),
+        _pass_map(mirrored),
         _upstream_block("registry_hosted", hosted_upstream, keepalive),
         _upstream_block("registry_group", group_upstream, keepalive),
         _upstream_block("nexus_web", web_upstream, keepalive),

@@ -20,6 +20,7 @@ from components.cluster_pull.node_trust import (
     DOCKER_CERTS_D,
     HOST_DIRS,
     hosts_toml,
+    mirror_hosts_toml,
     node_files,
     node_trust_script,
 )
@@ -218,3 +219,73 @@ def test_check_passes_only_while_every_file_is_in_place(shell, node):
     on_node(node, f"{CONTAINERD_CERTS_D}/{PUSH}/ca.crt").write_text(CA_2)
     changed = run_script(shell, node, script, "check")
     assert changed.returncode == 1 and f"{CONTAINERD_CERTS_D}/{PUSH}/ca.crt" in changed.stderr
+
+
+# ------------------------------------------------------------------- mirrorOnNodes: the upstreams' hosts.toml
+
+MIRRORED = ("docker.io", "ghcr.io", "registry.k8s.io", "localhost:5000")
+
+
+def test_mirror_hosts_toml_names_the_registry_first_and_the_upstream_as_fallback():
+    ca = f"{CONTAINERD_CERTS_D}/{REGISTRY}/ca.crt"
+    for upstream, server in (("ghcr.io", "https://ghcr.io"), ("docker.io", "https://registry-1.docker.io"),
+                             ("localhost:5000", "https://localhost:5000")):
+        parsed = tomllib.loads(mirror_hosts_toml(upstream, REGISTRY, ca))
+        assert parsed == {"server": server, "host": {f"https://{REGISTRY}": {"capabilities": ["pull", "resolve"],
+                                                                           "ca": ca}}}
+
+
+def test_install_with_mirrors_writes_one_hosts_toml_per_upstream_and_remove_takes_them_away(shell, node):
+    script = node_trust_script([REGISTRY, PUSH], CA_1, MIRRORED)
+    result = run_script(shell, node, script, "install")
+    assert result.returncode == 0, result.stderr
+    for upstream in MIRRORED:
+        hosts = tomllib.loads(on_node(node, f"{CONTAINERD_CERTS_D}/{upstream}/hosts.toml").read_text())
+        [(url, host)] = hosts["host"].items()
+        assert url == f"https://{REGISTRY}", "the registry address, not the push-only one"
+        assert on_node(node, host["ca"]).read_text() == CA_1, "names the CA the script wrote"
+        assert sorted(p.name for p in on_node(node, f"{CONTAINERD_CERTS_D}/{upstream}").iterdir()) == ["hosts.toml"]
+    assert result.stdout.count("wrote ") == 6 + len(MIRRORED)
+    assert run_script(shell, node, script, "check").returncode == 0
+    removed = run_script(shell, node, script, "remove")
+    assert removed.returncode == 0 and removed.stdout.count("removed ") == 6 + len(MIRRORED)
+    assert sorted(str(p.relative_to(node)) for p in node.rglob("*")) == \
+        sorted(["etc", "etc/docker", "etc/docker/certs.d", "etc/containerd", "etc/containerd/certs.d"])
+
+
+def test_without_mirrors_the_script_is_unchanged():
+    assert node_trust_script([REGISTRY], CA_1, ()) == node_trust_script([REGISTRY], CA_1)
+    assert "hosts.toml" not in "".join(f.path for f in node_files([REGISTRY], CA_1) if "docker.io" in f.path)
+    assert not [f for f in node_files([REGISTRY], CA_1) if f.content.startswith("# nexus-registry mirror")]
+
+
+def test_an_admins_own_hosts_toml_for_an_upstream_is_left_alone(shell, node):
+    own = on_node(node, f"{CONTAINERD_CERTS_D}/docker.io/hosts.toml")
+    own.parent.mkdir(parents=True)
+    own.write_text('server = "https://registry-1.docker.io"\n\n[host."https://mirror.corp"]\n  capabilities = ["pull"]\n')
+    before = own.read_text()
+    script = node_trust_script([REGISTRY], CA_1, ("docker.io", "ghcr.io"))
+    result = run_script(shell, node, script, "install")
+    assert result.returncode == 0, result.stderr
+    assert own.read_text() == before
+    assert f"left alone (not written by nexus-registry): {CONTAINERD_CERTS_D}/docker.io/hosts.toml" in result.stderr
+    assert on_node(node, f"{CONTAINERD_CERTS_D}/ghcr.io/hosts.toml").exists()
+    check = run_script(shell, node, script, "check")
+    assert check.returncode == 0 and "another hosts.toml is in place" in check.stderr
+    assert run_script(shell, node, script, "remove").returncode == 0
+    assert own.read_text() == before
+    assert not on_node(node, f"{CONTAINERD_CERTS_D}/ghcr.io").exists()
+
+
+def test_a_mirror_file_the_script_wrote_earlier_is_updated_when_the_registry_moves(shell, node):
+    assert run_script(shell, node, node_trust_script([REGISTRY], CA_1, ("ghcr.io",)), "install").returncode == 0
+    moved = "192.168.129.113:10001"
+    result = run_script(shell, node, node_trust_script([moved], CA_1, ("ghcr.io",)), "install")
+    assert result.returncode == 0, result.stderr
+    hosts = tomllib.loads(on_node(node, f"{CONTAINERD_CERTS_D}/ghcr.io/hosts.toml").read_text())
+    assert list(hosts["host"]) == [f"https://{moved}"]
+
+
+def test_an_upstream_that_is_a_registry_address_is_refused():
+    with pytest.raises(ValueError, match="registry addresses"):
+        node_files([REGISTRY], CA_1, (REGISTRY,))

@@ -172,6 +172,14 @@ RULES = [
     ("cpu-limit-zero", {"nexusCpuLimit": "0"}, {}, "nexusCpuLimit", "greater than zero"),
     ("quota-percent-with-host-path", {"hostPath": "/srv/nexus", "blobStoreSoftQuota": "10% free"}, {},
      "blobStoreSoftQuota", "with hostPath there is none"),
+    # issue 17: mirrored upstreams and the nodes' hosts.toml
+    ("mirrors-scheme", {"mirrors": ["docker.io", "https://ghcr.io"]}, {}, "mirrors", "without a scheme"),
+    ("mirrors-path", {"mirrors": ["ghcr.io/org"]}, {}, "mirrors", "registry host name"),
+    ("mirrors-twice", {"mirrors": ["ghcr.io", "quay.io", "ghcr.io"]}, {}, "mirrors", "listed twice"),
+    ("mirrors-itself", {"publicIps": ["10.0.0.5"], "mirrors": ["docker.io", "10.0.0.5:30443"]}, {}, "mirrors",
+     "this registry's own address"),
+    ("mirror-on-nodes-needs-trust", {"mirrorOnNodes": True, "trustOnNodes": False}, {}, "mirrorOnNodes",
+     "needs trustOnNodes"),
     ("cpu-limit-below-request", {"nexusCpu": "1500m", "nexusCpuLimit": "1"}, {}, "nexusCpuLimit",
      "at least nexusCpu=1500m"),
     # tlsCertificate/tlsPrivateKey/tlsCaCertificate with real certificates: tests/config/test_own_certificate.py

@@ -6,7 +6,7 @@ import re
 
 import pytest
 
-from components.gateway.nginx_conf import HEALTH_PATH, render_nginx_conf
+from components.gateway.nginx_conf import HEALTH_PATH, NAME_UNKNOWN_BODY, render_nginx_conf
 
 BASE = dict(hosted_upstream="nexus:8083", group_upstream="nexus:8082", web_upstream="nexus:8081",
             registry_port=443, web_port=8081, cert_path="/etc/nginx/tls/tls.crt",
@@ -18,18 +18,18 @@ def render(**options) -> str:
     return render_nginx_conf(**{**BASE, **options})
 
 
-def route(conf: str, method: str, uri: str) -> str:
-    """What `map "$request_method $uri"` yields: exact keys aside (there are none), the first regex
-    that matches in file order, else the default (nginx map semantics)."""
-    body = re.search(r'map "\$request_method \$uri" \$registry_upstream \{\n(.*?)\n    \}', conf, re.S)
+def route(conf: str, method: str, uri: str, ns: str = "") -> str:
+    """What `map "$request_method $arg_ns $uri"` yields: exact keys aside (there are none), the first regex
+    that matches in file order, else the default (nginx map semantics). `ns` is the raw ?ns= value."""
+    body = re.search(r'map "\$request_method \$arg_ns \$uri" \$registry_upstream \{\n(.*?)\n    \}', conf, re.S)
     assert body, "the routing map is missing"
     default, rules = None, []
     for line in body.group(1).splitlines():
-        if m := re.fullmatch(r'\s*"~(.+)" (\w+);', line):
+        if m := re.fullmatch(r'\s*"~(.+)" ([\w.:-]+);', line):
             rules.append((m.group(1), m.group(2)))
         elif m := re.match(r"\s*default (\w+);", line):
             default = m.group(1)
-    key = f"{method} {uri}"
+    key = f"{method} {ns} {uri}"
     return next((target for pattern, target in rules if re.search(pattern, key)), default) \
         .removeprefix("registry_")
 
@@ -80,7 +80,7 @@ def test_search_target_moves_only_v1():
     assert route(conf, "PUT", "/v1/search") == "hosted"   # writes still fail closed
     assert route(conf, "GET", "/v2/_catalog") == "group"
     assert route(conf, "HEAD", f"/v2/a/blobs/{D}") == "hosted"
-    assert conf.count("map ") == 1  # the target is one map line, not an `if`
+    assert conf.count("\n    map ") == 2  # the target is one map row, not an `if` (the 2nd map: route -> pass)
 
 
 @pytest.mark.parametrize("name,protocols,ciphers", [
@@ -102,10 +102,13 @@ def test_tls_profile_directives(name, protocols, ciphers):
     assert render() == render(tls_profile="intermediate")  # the default
 
 
-def test_one_map_no_if_and_no_runtime_directives():
+def test_one_routing_map_one_return_only_if_and_no_runtime_directives():
     conf = render()
-    assert conf.count("map ") == 1
-    assert not re.search(r"^\s*if\s*\(", conf, re.M)
+    assert re.findall(r"^    map (.*) \{$", conf, re.M) == ['"$request_method $arg_ns $uri" $registry_upstream',
+                                                           "$registry_upstream $registry_pass"]
+    # the refusal: one `if`, whose only statement is `return` (nginx: the safe use), no `if` chain
+    assert re.findall(r"^\s*if\s*\((.*)$", conf, re.M) == [
+        "$registry_upstream = ns_refused) { return 404 '" + NAME_UNKNOWN_BODY + "'; }"]
     for directive in ("user", "pid", "daemon", "include", "resolver"):
         assert not re.search(rf"^\s*{directive}\s", conf, re.M), directive
     assert re.search(r"^error_log stderr;", conf, re.M)
@@ -161,7 +164,7 @@ def test_push_port_is_a_second_tls_server_straight_to_hosted():
     servers = _servers(render(push_port=5443))
     push = next(s for s in servers if "listen 5443 ssl;" in s)
     assert "proxy_pass http://registry_hosted;" in push
-    assert "$registry_upstream" not in push
+    assert "$registry_upstream" not in push and "$registry_pass" not in push
     assert "ssl_certificate /etc/nginx/tls/tls.crt;" in push
 
 

@@ -9,7 +9,8 @@ import pytest
 from tests.support.stack import run_program
 
 DYN = "pulumi-python:dynamic/nexus:"
-SEARCH_LINE = re.compile(r'^\s*"~\^\(\?:GET\|HEAD\) /v1/\(\?:_ping\|search\)\$" registry_(\w+);$', re.M)
+SEARCH_LINE = re.compile(r'^\s*"~\^\(\?:GET\|HEAD\) \(\?:docker\\\.io\)\? /v1/\(\?:_ping\|search\)\$" registry_(\w+);$',
+                         re.M)
 
 
 def deployed(overrides: dict) -> tuple[str, bool, bool]:

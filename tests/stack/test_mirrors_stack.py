@@ -119,8 +119,10 @@ def test_docker_hub_without_anonymous_read_warns_at_config_time(caplog):
         caplog.clear()
         return found
 
-    run_program("prod", {"mirrors": ["docker.io", "ghcr.io"]})
+    on_nodes = {"trustOnNodes": True, "mirrorOnNodes": True}
+    run_program("prod", {"mirrors": ["docker.io", "ghcr.io"], **on_nodes})
     assert [w for w in warnings() if w.startswith("mirrors lists docker.io but anonymousPull is false")]
-    run_program("prod", {"mirrors": ["ghcr.io"]})
-    run_program("dev", {"mirrors": ["docker.io"]})
+    run_program("prod", {"mirrors": ["docker.io", "ghcr.io"]})      # the nodes do not mirror: nobody falls back
+    run_program("prod", {"mirrors": ["ghcr.io"], **on_nodes})
+    run_program("dev", {"mirrors": ["docker.io"], **on_nodes})
     assert not [w for w in warnings() if "anonymousPull is false" in w]

@@ -254,16 +254,17 @@ Renderer = Callable[..., str]
 @contextlib.contextmanager
 def run_gateway(workdir: Path, *, hosted: str, group: str, web: str, name: str = "gateway",
                 render: Renderer = render_nginx_conf, push_port: bool = True, tls: Pem | None = None,
-                cert_validity_hours: int = 24, **options) -> Iterator[Gateway]:
+                cert_validity_hours: int = 24, registry_port: int | None = None, **options) -> Iterator[Gateway]:
     """nginx with `render(hosted_upstream=, group_upstream=, web_upstream=, registry_port=, web_port=,
     cert_path=, key_path=, [push_port=], [temp_dir=], **options)` in front of the given upstreams.
     `tls`: the chain to serve (e.g. one CA for several gateways); default a new one for 127.0.0.1 with a
-    certificate valid for `cert_validity_hours` (its CA ten times as long)."""
+    certificate valid for `cert_validity_hours` (its CA ten times as long). `registry_port`: the TLS registry
+    port when it must be known beforehand (e.g. a token realm that names it); default a free one."""
     pem = (tls or make_chain(["127.0.0.1"], validity_hours=cert_validity_hours)).write(workdir / name / "tls")
     cert_dir = workdir / name / "certs.d"
     cert_dir.mkdir(parents=True, exist_ok=True)
     shutil.copyfile(pem["ca"], cert_dir / "ca.crt")
-    ports = {"registry_port": free_port(), "web_port": free_port()}
+    ports = {"registry_port": registry_port or free_port(), "web_port": free_port()}
     if push_port:
         ports["push_port"] = free_port()
     if render is render_nginx_conf:

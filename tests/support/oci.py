@@ -226,11 +226,12 @@ def _path(url: str) -> str:
 
 
 def download_blob(base_url: str, repo: str, digest: str, *, ca: Path | None = None,
-                  verify: bool = True, progress: Progress | None = None) -> int:
-    """GET a blob streaming; returns its size, checking the digest unless verify=False (benchmarks)."""
+                  verify: bool = True, progress: Progress | None = None, query: str = "") -> int:
+    """GET a blob streaming; returns its size, checking the digest unless verify=False (benchmarks).
+    `query`: appended as ?query (e.g. containerd's `ns=ghcr.io` for a mirror)."""
     conn = connect(base_url, ca=ca)
     try:
-        resp = request(conn, "GET", f"/v2/{repo}/blobs/{digest}", length=0)
+        resp = request(conn, "GET", f"/v2/{repo}/blobs/{digest}" + (f"?{query}" if query else ""), length=0)
         if resp.status != 200:
             raise AssertionError(f"GET blob: HTTP {resp.status}: {resp.read()[:300]!r}")
         h, size, buf = hashlib.sha256(), 0, bytearray(MIB)

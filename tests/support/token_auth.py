@@ -122,6 +122,12 @@ def run_token_issuer(workdir: Path, users: dict[str, str], *, tls: tuple[Path, P
                                                       granted=state.granted(account))}, key, cert)
             self._reply(200, {"token": token, "access_token": token, "expires_in": 300})
 
+        def do_POST(self) -> None:  # noqa: N802 (http.server API)
+            """containerd with credentials tries the OAuth2 POST first and uses the GET above when the realm
+            answers 404/405/401/400 (remotes/docker/auth); this issuer, like many registries, has no POST."""
+            self.rfile.read(int(self.headers.get("Content-Length") or 0))
+            self._reply(405, {"errors": [{"code": "UNSUPPORTED", "message": "use GET"}]})
+
         def _basic_user(self) -> str | None | bool:
             """The Basic user if the password matches, None without credentials, False if wrong."""
             scheme, _, value = self.headers.get("Authorization", "").partition(" ")
