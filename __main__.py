@@ -103,6 +103,10 @@ repos = DockerRepoSet("docker-repos", DockerRepoSetArgs(
     proxy_cleanup_days=upkeep.proxy_cleanup_days,
     hosted_cleanup_days=upkeep.hosted_cleanup_days,
     soft_quota=upkeep.soft_quota.request() if upkeep.soft_quota else None,
+    adopt_existing=settings.adopt_existing,
+    retain_data=settings.retain_data,
+    push_users=settings.push_users,
+    pull_users=settings.pull_users,
     depends_on=[nexus.service, gateway.service],
 ))
 

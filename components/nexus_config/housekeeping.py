@@ -40,6 +40,9 @@ class CleanupPolicyProvider(NamedObjectProvider):
     fields = hp.CLEANUP_POLICY_FIELDS
     kind = "cleanup policy"
     cross_check = staticmethod(hp.cleanup_cross_check)
+    adoptable = True
+    kept_when_adopted = ("format",)          # not editable in Nexus
+    local_keys = frozenset({"config_key", "in_use_count"})
 
     def _before_write(self, client: NexusClient, inputs: dict) -> None:
         try:
@@ -196,7 +199,7 @@ class CleanupPolicy(NexusResource, module="nexus", name="CleanupPolicy"):
     asset_regex (at least one criterion; Nexus ANDs them), notes, config_key (the stack key named when Nexus
     refuses cleanup policies). Output in_use_count (repositories using it, as Nexus last said)."""
     _provider = CleanupPolicyProvider
-    _outputs = ("in_use_count",)
+    _outputs = ("in_use_count", "adopted")
     name: pulumi.Output[str]
     format: pulumi.Output[str]
     last_downloaded_days: pulumi.Output[Optional[int]]

@@ -12,6 +12,7 @@ from __future__ import annotations
 import re
 from typing import Any, Mapping, Optional, Sequence
 
+from components.nexus_config.adoption import ADOPT_FIELDS
 from components.nexus_config.fields import (
     NAME_FIELD,
     URL_FIELD,
@@ -72,7 +73,7 @@ CLEANUP_POLICY_FIELDS = (
     Field("notes", optional_text, None),
     # Not sent to Nexus: the stack key that configures this policy, named when Nexus refuses cleanup policies.
     Field("config_key", optional_text, None),
-)
+) + ADOPT_FIELDS
 _CRITERIA = ("last_downloaded_days", "last_blob_updated_days", "asset_regex")
 
 

@@ -11,7 +11,10 @@ from typing import Optional, Sequence
 import pulumi
 
 from components.config import Repo
+from components.nexus_config import adoption as ad
+from components.nexus_config.accounts_payloads import ROLE_IDS
 from components.nexus_config.housekeeping import CleanupPolicy
+from components.nexus_config.preflight import ExistingObjects
 from components.nexus_config.repositories import (
     BlobStore,
     DockerGroupRepository,
@@ -40,8 +43,36 @@ class DockerRepoSetArgs:
     proxy_cleanup_days: int = 0                         # cleanup policy days on the proxy (0 = none)
     hosted_cleanup_days: int = 0                        # cleanup policy days on hosted (0 = none)
     soft_quota: Optional[dict] = None                   # {type, limit in bytes} on every blob store
+    adopt_existing: bool = False                        # take over what exists under these names (adoption.py)
+    retain_data: bool = True                            # leave adopted objects in Nexus on destroy
+    push_users: Sequence[str] = ()                      # checked before any write: existing users are refused
+    pull_users: Sequence[str] = ()
     # What must be up before Nexus is called: its Service (awaits a ready pod) and the gateway in front.
     depends_on: Sequence[pulumi.Resource] = ()
+
+
+ROLE_KEYS = {"hosted": "hostedRepo", "proxy": "proxyRepo", "group": "groupRepo"}
+
+
+def wanted_objects(args: DockerRepoSetArgs) -> list[dict]:
+    """What the stack will create under its names, for the preflight (ExistingObjects): blob stores, repositories,
+    cleanup policies, and the accounts' users and roles."""
+    stores = blob_store_names(args)
+    repos = {"hosted": args.hosted.name, "proxy": args.proxy.name, "group": args.group.name}
+    objects = [ad.wanted_object(ad.BLOB_STORE, store, "sharedBlobStore" if args.shared_blob_store
+                                else ROLE_KEYS[next(r for r, s in stores.items() if s == store)], type_="file")
+               for store in dict.fromkeys(stores.values())]
+    objects += [ad.wanted_object(ad.REPOSITORY, name, ROLE_KEYS[role], fmt="docker", type_=role)
+                for role, name in repos.items()]
+    objects += [ad.wanted_object(ad.CLEANUP_POLICY, f"{repos[role]}-cleanup", key, fmt="docker")
+                for role, key, days in (("proxy", "proxyCleanupDays", args.proxy_cleanup_days),
+                                        ("hosted", "hostedCleanupDays", args.hosted_cleanup_days)) if days]
+    objects += [ad.wanted_object(ad.USER, user, key) for key, users in (("pushUsers", args.push_users),
+                                                                          ("pullUsers", args.pull_users))
+                for user in users]
+    if args.push_users or args.pull_users:
+        objects += [ad.wanted_object(ad.ROLE, role, None) for role in ROLE_IDS.values()]
+    return objects
 
 
 def blob_store_names(args: DockerRepoSetArgs) -> dict[str, str]:
@@ -58,17 +89,26 @@ class DockerRepoSet(pulumi.ComponentResource):
     def __init__(self, name: str, args: DockerRepoSetArgs, opts: pulumi.ResourceOptions | None = None):
         super().__init__("nexus-registry:index:DockerRepoSet", name, None, opts)
         url = args.nexus_url
+        # Before any write: what exists under the stack's names, refused (or, with adoptExisting, taken over)
+        # all at once, so a refusal changes nothing in Nexus.
+        existing = ExistingObjects(f"{name}-existing", nexus_url=url, objects=wanted_objects(args),
+                                   adopt_existing=args.adopt_existing,
+                                   opts=pulumi.ResourceOptions(parent=self, depends_on=list(args.depends_on)))
         # Nexus CE 3.77+ serves no repository before its EULA is accepted: settle that first, so an
         # unaccepted EULA stops here with a message naming `acceptEula` instead of failing later.
         eula = CommunityEula(f"{name}-eula", nexus_url=url, accepted=args.accept_eula,
-                             opts=pulumi.ResourceOptions(parent=self, depends_on=list(args.depends_on)))
-        child = pulumi.ResourceOptions(parent=self, depends_on=[*args.depends_on, eula])
+                             opts=pulumi.ResourceOptions(parent=self, depends_on=[*args.depends_on, existing]))
+        child = pulumi.ResourceOptions(parent=self, depends_on=[*args.depends_on, existing, eula])
+        adopt = {"adopt_existing": args.adopt_existing, "retain_adopted": args.retain_data}
         store_names = blob_store_names(args)
+        repo_refs = {"hosted": args.hosted.name, "proxy": args.proxy.name, "group": args.group.name}
         stores = {store: BlobStore(f"{name}-blobs-{store}", nexus_url=url, name=store, soft_quota=args.soft_quota,
-                                   opts=child)
+                                   for_repositories=[{"type": role, "name": repo_refs[role]}
+                                                     for role, s in store_names.items() if s == store],
+                                   **adopt, opts=child)
                   for store in dict.fromkeys(store_names.values())}
         store_of = {role: stores[store].name for role, store in store_names.items()}
-        policies = cleanup_policies(name, args, child)
+        policies = cleanup_policies(name, args, child, adopt)
 
         # Group and hosted share one auth setup (Bearer token, no forced Basic): the gateway answers the
         # /v2/ challenge from the group and sends pushes to hosted, so clients must see the same scheme.
@@ -78,39 +118,47 @@ class DockerRepoSet(pulumi.ComponentResource):
                                         blob_store=store_of["hosted"], http_port=args.hosted.port,
                                         force_basic_auth=False, write_policy="allow",
                                         cleanup_policies=_names_of(policies.get("hosted")),
-                                        v1_enabled=args.search_target == "hosted", opts=child)
+                                        v1_enabled=args.search_target == "hosted", **adopt, opts=child)
         proxy = DockerProxyRepository(f"{name}-proxy", nexus_url=url, name=args.proxy.name,
                                       blob_store=store_of["proxy"], remote_url=args.proxy.remote_url,
                                       docker_index="HUB", force_basic_auth=False,
                                       negative_cache_minutes=args.negative_cache_minutes,
                                       cleanup_policies=_names_of(policies.get("proxy")),
                                       remote_username=args.docker_hub_username,
-                                      remote_password=args.docker_hub_token, opts=child)
+                                      remote_password=args.docker_hub_token, **adopt, opts=child)
         group = DockerGroupRepository(f"{name}-group", nexus_url=url, name=args.group.name,
                                       blob_store=store_of["group"], members=[hosted.name, proxy.name],
                                       http_port=args.group.port, force_basic_auth=False,
-                                      v1_enabled=args.search_target == "group", opts=child)
+                                      v1_enabled=args.search_target == "group", **adopt, opts=child)
         realms = ActiveRealms(f"{name}-realms", nexus_url=url, realms=[DOCKER_TOKEN_REALM], opts=child)
         anonymous = AnonymousAccess(f"{name}-anonymous", nexus_url=url, enabled=args.anonymous_pull,
                                     opts=child)
 
-        self.resources: Sequence[pulumi.Resource] = [eula, *stores.values(), *policies.values(), hosted, proxy,
-                                                     group, realms, anonymous]
-        self.blob_store_names = pulumi.Output.all(*[s.name for s in stores.values()])
+        self.resources: Sequence[pulumi.Resource] = [existing, eula, *stores.values(), *policies.values(), hosted,
+                                                     proxy, group, realms, anonymous]
+        repos = {"hosted": hosted, "group": group, "proxy": proxy}
+        # The blob stores the repositories really use (an adopted repository keeps its own), once each.
+        self.blob_store_names = pulumi.Output.all(*[r.blob_store for r in repos.values()]).apply(ad.in_use_names)
         self.hosted_name, self.proxy_name = hosted.name, proxy.name
-        self.repositories = pulumi.Output.all(hosted.name, group.name, proxy.name).apply(lambda n: {
-            "hosted": {"name": n[0], "port": args.hosted.port},
-            "group": {"name": n[1], "port": args.group.port},
-            "proxy": {"name": n[2], "remote_url": args.proxy.remote_url},
-        })
-        # Soft quota and Nexus' verdict on it, as of this run (a refresh updates the verdict).
-        self.blob_stores = pulumi.Output.all(*[pulumi.Output.all(s.name, s.soft_quota, s.quota_status)
-                                               for s in stores.values()]).apply(
-            lambda rows: {n: {"soft_quota": q, "quota_status": st} for n, q, st in rows})
+        extra = {"hosted": {"port": args.hosted.port}, "group": {"port": args.group.port},
+                 "proxy": {"remote_url": args.proxy.remote_url}}
+        self.repositories = pulumi.Output.all(*[pulumi.Output.all(r.name, r.blob_store, r.adopted)
+                                                for r in repos.values()]).apply(lambda rows: {
+            role: {"name": n, **extra[role], "blob_store": store, ad.ADOPTED: bool(adopted),
+                   "on_destroy": ad.on_destroy(adopted, args.retain_data)}
+            for role, (n, store, adopted) in zip(repos, rows)})
+        # Soft quota and Nexus' verdict on it, as of this run (a refresh updates the verdict), for each blob store a
+        # repository uses.
+        rows = pulumi.Output.all(*[pulumi.Output.all(name=s.name, soft_quota=s.soft_quota,
+                                                     quota_status=s.quota_status, adopted=s.adopted, unused=s.unused)
+                                   for s in stores.values()])
+        self.blob_stores = pulumi.Output.all(rows, *[r.blob_store for r in repos.values()]).apply(
+            lambda v: ad.blob_stores_in_use(dict(zip(repos, v[1:])), v[0]))
         self.register_outputs({"repositories": self.repositories, "blob_stores": self.blob_stores})
 
 
-def cleanup_policies(name: str, args: DockerRepoSetArgs, opts: pulumi.ResourceOptions) -> dict[str, CleanupPolicy]:
+def cleanup_policies(name: str, args: DockerRepoSetArgs, opts: pulumi.ResourceOptions,
+                     adopt: Optional[dict] = None) -> dict[str, CleanupPolicy]:
     """Repository role -> its cleanup policy, for the roles whose days are set. Proxy: cached images not downloaded
     for N days. Hosted: images neither pushed nor downloaded for N days (Nexus ANDs the criteria)."""
     url, policies = args.nexus_url, {}
@@ -119,14 +167,14 @@ def cleanup_policies(name: str, args: DockerRepoSetArgs, opts: pulumi.ResourceOp
         policies["proxy"] = CleanupPolicy(
             f"{name}-cleanup-proxy", nexus_url=url, name=f"{args.proxy.name}-cleanup", last_downloaded_days=days,
             notes=f"nexus-registry: cached images not downloaded for {days} days (stack key proxyCleanupDays)",
-            config_key="proxyCleanupDays", opts=opts)
+            config_key="proxyCleanupDays", **(adopt or {}), opts=opts)
     if args.hosted_cleanup_days:
         days = args.hosted_cleanup_days
         policies["hosted"] = CleanupPolicy(
             f"{name}-cleanup-hosted", nexus_url=url, name=f"{args.hosted.name}-cleanup", last_downloaded_days=days,
             last_blob_updated_days=days,
             notes=f"nexus-registry: images neither pushed nor pulled for {days} days (stack key hostedCleanupDays)",
-            config_key="hostedCleanupDays", opts=opts)
+            config_key="hostedCleanupDays", **(adopt or {}), opts=opts)
     return policies
 
 

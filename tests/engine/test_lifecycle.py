@@ -80,7 +80,8 @@ def test_renaming_the_hosted_repository_replaces_it_and_the_group_follows(stack,
     steps = deployment.up(renamed)
     assert ops(steps, "replace") == ["docker-repos-hosted"]
     # The group's members and the hosted repository's scheduled tasks (Docker GC, blob store compaction) follow.
-    assert ops(steps, "update") == ["docker-repos-group", "housekeeping-tasks"]
+    # The preflight checks the new name before anything is written.
+    assert ops(steps, "update") == ["docker-repos-existing", "docker-repos-group", "housekeeping-tasks"]
     # One blob store per repository, named after it: a new one for the new name, the old one goes once unused.
     assert ops(steps, "create") == ["docker-repos-blobs-team-hosted"]
     assert ops(steps, "delete") == ["docker-repos-blobs-docker-hosted"]

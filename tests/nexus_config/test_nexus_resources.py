@@ -289,7 +289,7 @@ def test_a_second_pass_over_an_unchanged_config_writes_nothing(nexus):
 def test_create_refuses_an_existing_object_ignoring_case_without_touching_it(nexus):
     make_hosted(nexus, "Docker-Hosted")
     posts = nexus.counts["POST"]
-    with pytest.raises(NexusError, match="'docker-hosted' already exists in Nexus.*cannot adopt"):
+    with pytest.raises(NexusError, match="'docker-hosted' already exists in Nexus.*set the stack key `adoptExisting`"):
         make_hosted(nexus, "docker-hosted", http_port=9897)
     assert nexus.counts["POST"] == posts
     assert "httpPort" not in nexus.repository("docker-hosted")["docker"]
