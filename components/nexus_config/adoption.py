@@ -149,10 +149,23 @@ def unchecked(wanted: Iterable[Mapping[str, Any]], checked: Iterable[Mapping[str
 
 
 def found_adoptable(wanted: Iterable[Mapping[str, Any]],
-                    found: Mapping[str, Mapping[str, Mapping[str, Any]]]) -> list[str]:
-    """'<collection> <name>' of each wanted object that exists (will be adopted), for the preflight's output."""
-    return [f"{w['collection']} {(found.get(w['collection']) or {})[w['name'].lower()].get('name') or w['name']}"
+                    found: Mapping[str, Mapping[str, Mapping[str, Any]]]) -> list[dict]:
+    """Each wanted object that exists (it will be adopted), as Nexus spells its name, for the preflight's output."""
+    return [{**w, "name": (found.get(w["collection"]) or {})[w["name"].lower()].get("name") or w["name"]}
             for w in wanted if w["name"].lower() in (found.get(w["collection"]) or {})]
+
+
+def renamed_adopted(adopted: Iterable[Mapping[str, Any]], wanted: Iterable[Mapping[str, Any]]) -> list[str]:
+    """A repository adopted by an earlier run whose stack key now names another one: the engine would replace it
+    (delete, then create). Refused here, in the preflight, before anything else is written."""
+    now = {(w["collection"], w.get("key")): w["name"] for w in wanted if w.get("key")}
+    out = []
+    for old in adopted:
+        new = now.get((old.get("collection"), old.get("key")))
+        if old.get("collection") == REPOSITORY and new is not None and new.lower() != str(old["name"]).lower():
+            out.append(replace_refused(describe(REPOSITORY, old.get("format"), old.get("type")), old["name"],
+                                       [f"its name (stack key `{old['key']}`: {new!r})"]))
+    return out
 
 
 def blob_stores_in_use(repo_stores: Mapping[str, Optional[str]], declared: Iterable[Mapping[str, Any]]) -> dict:

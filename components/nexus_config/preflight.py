@@ -47,7 +47,13 @@ class ExistingObjectsProvider(NexusProvider):
         return CreateResult(self.ID, self._check(self._inputs(props), checked=[]))
 
     def update(self, _id: str, olds: dict, news: dict) -> UpdateResult:
-        return UpdateResult(self._check(self._inputs(news), checked=olds.get("objects") or []))
+        inputs = self._inputs(news)
+        renamed = ad.renamed_adopted(olds.get("adopting") or [], inputs["objects"])
+        if renamed:
+            raise NexusConflictError("\n".join(renamed))
+        outs = self._check(inputs, checked=olds.get("objects") or [])
+        kept = [a for a in olds.get("adopting") or [] if not ad.unchecked([a], inputs["objects"])]
+        return UpdateResult({**outs, "adopting": kept + outs["adopting"]})
 
     def read(self, id_: str, props: dict) -> ReadResult:
         return ReadResult(id_, props, f.inputs_from_outs(self.fields, props))
@@ -66,7 +72,7 @@ class ExistingObjectsProvider(NexusProvider):
                                      + "\n- ".join(problems))
         adopting = ad.found_adoptable(todo, found)
         if adopting:
-            pulumi.log.info(f"adoptExisting: taking over {', '.join(adopting)}")
+            pulumi.log.info(f"adoptExisting: taking over {', '.join(a['collection'] + ' ' + a['name'] for a in adopting)}")
         return {**inputs, "nexus_url": client.base_url, "adopting": adopting}
 
 
@@ -104,7 +110,8 @@ def _existing(client: NexusClient, wanted: Iterable[Mapping[str, Any]]) -> dict[
 
 class ExistingObjects(NexusResource, module="nexus", name="ExistingObjects"):
     """The preflight (module docstring). Inputs: nexus_url, objects ([{collection, name, key, format, type}] from
-    adoption.wanted_object), adopt_existing. Output `adopting`: the existing objects the run takes over."""
+    adoption.wanted_object), adopt_existing. Output `adopting`: the existing objects taken over (same shape); a
+    later run refuses to rename an adopted repository (that would be a replace)."""
     _provider = ExistingObjectsProvider
     _outputs = ("adopting",)
     objects: pulumi.Output[list]
