@@ -48,18 +48,19 @@ def already_exists(kind: str, name: str) -> str:
 
 
 def wrong_kind(name: str, found: str, wanted: str, key: Optional[str]) -> str:
-    rename = f"choose another name (stack key `{key}`)" if key else "choose another name"
+    rename = f"Choose another name (stack key `{key}`)" if key else "Choose another name"
     return (f"{name!r} exists in Nexus as a {found}; the stack wants a {wanted} of that name. It cannot be adopted: "
             f"Nexus cannot change an object's format or type in place, and the stack never deletes it. "
-            f"{rename.capitalize()} or remove it in Nexus yourself. Nothing was changed")
+            f"{rename} or remove it in Nexus yourself. Nothing was changed")
 
 
 def never_adopted(kind: str, name: str, key: Optional[str]) -> str:
     listed = f" (listed in `{key}`)" if key else ""
+    way = (f"Use another name in `{key}`, or delete {name!r} in Nexus" if key
+           else f"Delete or rename {name!r} in Nexus (the stack's {kind} ids are fixed)")
     return (f"{kind} {name!r}{listed} already exists in Nexus. Users and roles are never adopted, not even with "
-            f"`{ADOPT_KEY}`: the stack generates their passwords and hands them out, and an existing user's password "
-            f"is not the stack's. Use another name in `{key or 'pushUsers/pullUsers'}`, or delete {name!r} in Nexus. "
-            f"Nothing was changed")
+            f"`{ADOPT_KEY}`: the stack generates the users' passwords and hands them out, and an existing user's "
+            f"password is not the stack's. {way}. Nothing was changed")
 
 
 def replace_refused(kind: str, name: str, keys: Iterable[str]) -> str:
