@@ -118,6 +118,8 @@ if upkeep.tasks:
         proxy=repos.proxy_name if upkeep.proxy_cleanup_days else None,
         proxy_keep_hours=24 * upkeep.proxy_cleanup_days,
         cron=upkeep.cron,
+        adopt_existing=settings.adopt_existing,
+        retain_data=settings.retain_data,
         depends_on=[nexus.service, gateway.service, *repos.resources],
     ))
 

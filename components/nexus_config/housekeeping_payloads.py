@@ -160,7 +160,7 @@ def cron_expression(value: Any) -> str:
         raise InvalidValue(str(exc)) from None
 
 
-TASKS_FIELDS = (URL_FIELD, Field("tasks", task_list), Field("cron", cron_expression))
+TASKS_FIELDS = (URL_FIELD, Field("tasks", task_list), Field("cron", cron_expression)) + ADOPT_FIELDS
 
 
 def task_request(task: Mapping[str, Any], cron: str, template: Optional[Mapping[str, Any]] = None) -> dict:
@@ -187,7 +187,7 @@ def task_matches(found: Mapping[str, Any], wanted: Mapping[str, Any], cron: str)
 
 def tasks_changes(olds: Mapping[str, Any], news: Mapping[str, Any]) -> list[str]:
     """Changed keys of a task set: the URL, or any wanted task not scheduled as wanted, or one no longer wanted."""
-    changed = [k for k in diff_inputs(TASKS_FIELDS[:1], olds, news)[0]]
+    changed = [k for k in diff_inputs((TASKS_FIELDS[0], *ADOPT_FIELDS), olds, news)[0]]
     tasks, cron = news.get("tasks"), news.get("cron")
     scheduled = {t.get("name"): t for t in olds.get("scheduled") or []}
     if is_unknown(tasks) or is_unknown(cron) or not isinstance(tasks, list):

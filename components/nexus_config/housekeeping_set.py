@@ -22,6 +22,8 @@ class HousekeepingArgs:
     proxy: Optional[pulumi.Input[str]] = None        # GC the proxy too (only when it has a cleanup policy) ...
     proxy_keep_hours: int = hp.DEFAULT_OFFSET_HOURS   # ... keeping what it cached within this many hours
     depends_on: Sequence[pulumi.Resource] = ()        # the repositories and blob stores the tasks name
+    adopt_existing: bool = False                      # tasks found by name were there before: adopted (kept) ...
+    retain_data: bool = True                          # ... on destroy while retainData is true
 
 
 class Housekeeping(pulumi.ComponentResource):
@@ -32,6 +34,7 @@ class Housekeeping(pulumi.ComponentResource):
         tasks = pulumi.Output.all(args.blob_stores, args.hosted, args.proxy).apply(
             lambda v: hp.housekeeping_tasks(v[0], v[1], v[2], args.proxy_keep_hours))
         resource = HousekeepingTasks(f"{name}-tasks", nexus_url=args.nexus_url, tasks=tasks, cron=args.cron,
+                                     adopt_existing=args.adopt_existing, retain_adopted=args.retain_data,
                                      opts=pulumi.ResourceOptions(parent=self, depends_on=list(args.depends_on)))
         self.scheduled = resource.scheduled
         self.register_outputs({"scheduled": self.scheduled})

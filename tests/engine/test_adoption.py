@@ -18,6 +18,7 @@ import json
 import pytest
 
 from tests.engine.conftest import target
+from components.nexus_config.housekeeping_payloads import task_request
 from tests.support.engine import DIFF, Deployment, ops
 from tests.support.nexus_recipe import GROUP, HOSTED, MAVEN, PROXY, STORES, populate_as_recipe
 from tests.support.provider_server import EngineError
@@ -198,3 +199,19 @@ def test_an_existing_push_user_is_refused_naming_it(prod, nexus, recipe):
     assert "user 'ci' (listed in `pushUsers`) already exists in Nexus" in info.value.details
     assert "never adopted" in info.value.details
     assert nexus.writes() == writes
+
+
+def test_a_hand_made_task_under_the_stacks_name_is_adopted_converged_and_kept_on_destroy(prod, nexus, recipe):
+    task = {"name": "nexus-registry: docker incomplete uploads", "type": "repository.docker.upload-purge",
+            "properties": {"age": "48"}}
+    assert nexus.outside("POST", "/v1/tasks", task_request(task, "0 0 3 * * ?")) == 201
+    task_id = next(i for i, t in nexus.tasks.items() if t["name"] == task["name"])
+    deployment = Deployment(prod.server)
+    deployment.up(prod.goals)
+    scheduled = deployment.resources[prod.goal("housekeeping-tasks").urn].outputs["scheduled"]
+    marks = {t["name"]: t["adopted"] for t in scheduled}
+    assert marks.pop(task["name"]) is True and not any(marks.values())
+    assert nexus.tasks[task_id]["properties"]["age"] == "24"            # converged in place, same task
+    deployment.destroy()
+    assert set(nexus.tasks) >= {task_id} and [t["name"] for t in nexus.tasks.values()
+                                              if t["name"].startswith("nexus-registry:")] == [task["name"]]
