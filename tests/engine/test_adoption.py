@@ -44,7 +44,8 @@ def prod(nexus_port):
 
 @pytest.fixture(scope="module")
 def prod_without_key(nexus_port):
-    with target("prod", {"nexusUrl": f"http://127.0.0.1:{nexus_port}", "acceptEula": True}) as t:
+    overrides = {"nexusUrl": f"http://127.0.0.1:{nexus_port}", "acceptEula": True, "adoptExisting": False}
+    with target("prod", overrides) as t:
         yield t
 
 
