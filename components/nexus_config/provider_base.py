@@ -46,6 +46,7 @@ class NexusProvider(ResourceProvider):
     """Shared check/diff (from the payload field tables), configure() and per-call client construction."""
 
     fields: ClassVar[tuple[f.Field, ...]]
+    kept_when_adopted: ClassVar[tuple[str, ...]] = ()   # what an adopted object keeps as Nexus holds it
     _password: Optional[str] = None        # set only by configure(); a class default of None, never a secret
 
     def __init__(self, settings: Optional[ClientSettings] = None) -> None:
@@ -75,8 +76,6 @@ class NexusProvider(ResourceProvider):
         return DiffResult(changes=bool(changed), replaces=replaces,
                           delete_before_replace=True if replaces else None)
 
-    kept_when_adopted: ClassVar[tuple[str, ...]] = ()   # what an adopted object keeps as Nexus holds it
-
     def _kept(self, olds: Mapping[str, Any], news: dict) -> dict:
         """`news` with what an adopted object keeps as found (Nexus cannot change it in place) taken from `olds`."""
         if not olds.get(ad.ADOPTED):
@@ -104,6 +103,8 @@ class NamedObjectProvider(NexusProvider):
     # With the input `adopt_existing` (fields ad.ADOPT_FIELDS), create takes over an object that exists under the
     # name instead of refusing it (adoption.py); users and roles never are.
     adoptable: ClassVar[bool] = False
+    local_keys: ClassVar[frozenset[str]] = frozenset()   # inputs that are ours only (never sent to Nexus)
+    config_key_of_name: ClassVar[Optional[str]] = None   # the stack key that names such objects (for messages)
 
     # ---- the REST calls a subclass provides --------------------------------------------------------------------
     def _names(self, client: NexusClient) -> list[str]: raise NotImplementedError
@@ -206,8 +207,6 @@ class NamedObjectProvider(NexusProvider):
         nexus_fields = [field for field in self.fields if field.key not in ad.LOCAL_KEYS | self.local_keys]
         return f.diff_inputs(nexus_fields, current, wanted)[0]
 
-    local_keys: ClassVar[frozenset[str]] = frozenset()   # inputs that are ours only (never sent to Nexus)
-
     # ---- helpers -----------------------------------------------------------------------------------------------
     def _found(self, client: NexusClient, name: str) -> Optional[str]:
         """The name as Nexus holds it (names ignore case), or None when there is no such object."""
@@ -224,8 +223,6 @@ class NamedObjectProvider(NexusProvider):
         if self.adoptable:
             return NexusConflictError(ad.already_exists(self.kind, name))
         return NexusConflictError(ad.never_adopted(self.kind, name, self.config_key_of_name))
-
-    config_key_of_name: ClassVar[Optional[str]] = None  # the stack key that names such objects (for messages)
 
     def _read_back(self, client: NexusClient, name: str) -> dict:
         body = self._get(client, name)
