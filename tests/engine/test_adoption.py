@@ -216,3 +216,27 @@ def test_a_hand_made_task_under_the_stacks_name_is_adopted_converged_and_kept_on
     deployment.destroy()
     assert set(nexus.tasks) >= {task_id} and [t["name"] for t in nexus.tasks.values()
                                               if t["name"].startswith("nexus-registry:")] == [task["name"]]
+
+
+@pytest.fixture(scope="module")
+def dev(nexus_port):
+    with target("dev", {"nexusUrl": f"http://127.0.0.1:{nexus_port}", "acceptEula": True}) as t:
+        yield t
+
+
+def test_a_stack_deployed_before_the_check_existed_passes_it_with_one_adopting_run(dev, nexus):
+    deployment = Deployment(dev.server)
+    deployment.up(dev.goals)
+    del deployment.resources[dev.goal(EXISTING).urn]          # the state an earlier version left: no check in it
+    writes = nexus.writes()
+    with pytest.raises(EngineError, match="'docker-hosted' already exists in Nexus"):
+        deployment.up(dev.goals)
+    assert nexus.writes() == writes
+
+    steps = deployment.up(dev.program(adoptExisting=True))    # the documented one run
+    assert ops(steps, "create") == [EXISTING]
+    assert not any(r.outputs.get("adopted") for r in deployment.resources.values())   # still the stack's own
+    deployment.up(dev.goals)                                  # the key back off: only new names are checked
+    assert {s.op for s in deployment.up(dev.goals)} == {"same"}
+    deployment.destroy()
+    assert all(nexus.repository(n) is None for n in (HOSTED, PROXY, GROUP))
