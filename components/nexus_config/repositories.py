@@ -36,7 +36,11 @@ class BlobStoreProvider(NamedObjectProvider):
         return super().create(props)
 
     def read(self, id_: str, props: dict) -> ReadResult:
-        if props.get(self.UNUSED):                     # nothing in Nexus to read
+        if props.get(self.UNUSED):
+            # Nothing in Nexus to read; but once a repository it is for is gone, the next up must create the store
+            # (for the repository it will create again): the refresh drops it from state.
+            if not self._all_on_other_stores(self._client(props), props.get("for_repositories") or []):
+                return ReadResult("", {})
             return ReadResult(id_, props, f.inputs_from_outs(self.fields, props))
         return super().read(id_, props)
 

@@ -240,3 +240,16 @@ def test_a_stack_deployed_before_the_check_existed_passes_it_with_one_adopting_r
     assert {s.op for s in deployment.up(dev.goals)} == {"same"}
     deployment.destroy()
     assert all(nexus.repository(n) is None for n in (HOSTED, PROXY, GROUP))
+
+
+def test_an_adopted_repository_deleted_by_hand_comes_back_after_a_refresh_on_a_store_of_its_own(prod, nexus, recipe):
+    deployment = Deployment(prod.server)
+    deployment.up(prod.goals)
+    assert nexus.outside("DELETE", f"/v1/repositories/{HOSTED}") == 204          # in the UI, behind the stack's back
+    refreshed = {s.name: s.op for s in deployment.refresh()}
+    assert refreshed["docker-repos-hosted"] == refreshed["docker-repos-blobs-docker-hosted"] == "delete"
+    steps = deployment.up(prod.goals)
+    assert sorted(ops(steps, "create")) == ["docker-repos-blobs-docker-hosted", "docker-repos-hosted"]
+    assert nexus.repository(HOSTED)["storage"]["blobStoreName"] == "docker-hosted"
+    assert nexus.repository(GROUP)["group"]["memberNames"] == [HOSTED, PROXY]
+    assert deployment.resources[prod.goal("docker-repos-hosted").urn].outputs["adopted"] is False
