@@ -2,7 +2,11 @@
 Nexus REST API (dynamic providers in repositories.py, server_settings.py and housekeeping.py): the Community Edition
 EULA (accepted only when the stack says so), blob stores (with an optional soft quota), docker-hosted (push),
 docker-proxy (Docker Hub, optionally logged in, with a short negative cache), docker-group (hosted then proxy,
-pull), the cleanup policies attached to hosted and proxy, the Docker Bearer Token realm and anonymous access."""
+pull), the cleanup policies attached to hosted and proxy, the Docker Bearer Token realm and anonymous access.
+
+Before any of it, a read-only check (`ExistingObjects`, preflight.py) looks at what Nexus already holds under these
+names; with `adopt_existing` (stack key adoptExisting) the objects found are taken over instead of refused, each
+keeping what Nexus cannot change in place (adoption.py, docs/adopting.md)."""
 from __future__ import annotations
 
 from dataclasses import dataclass
