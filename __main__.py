@@ -131,6 +131,10 @@ repos = DockerRepoSet("docker-repos", DockerRepoSetArgs(
     s3=settings.s3,
     s3_secret_access_key=pulumi.Output.secret(settings.s3.secret_access_key.reveal())
     if settings.s3 and settings.s3.secret_access_key else None,
+    adopt_existing=settings.adopt_existing,
+    retain_data=settings.retain_data,
+    push_users=settings.push_users,
+    pull_users=settings.pull_users,
     depends_on=[nexus.service, gateway.service],
 ))
 
@@ -144,6 +148,8 @@ if upkeep.tasks:
         mirror_proxies=repos.mirror_proxy_names,
         cron=upkeep.cron,
         compact=settings.blob_store_type == FILE,
+        adopt_existing=settings.adopt_existing,
+        retain_data=settings.retain_data,
         depends_on=[nexus.service, gateway.service, *repos.resources],
     ))
 

@@ -89,6 +89,7 @@ class Settings:
     shared_blob_store: bool
     anonymous_pull: bool
     accept_eula: bool
+    adopt_existing: bool
     nexus_url: str
     nginx_image: str
     gateway_replicas: int
@@ -302,6 +303,7 @@ def parse_settings(raw: Mapping[str, Optional[str]], secret_keys: frozenset[str]
         shared_blob_store=v("sharedBlobStore"),
         anonymous_pull=v("anonymousPull"),
         accept_eula=v("acceptEula"),
+        adopt_existing=v("adoptExisting"),
         nexus_url=v("nexusUrl", lambda u: parse_url(u) if u else u),
         nginx_image=v("nginxImage", parse_image),
         gateway_replicas=v("gatewayReplicas", check_positive),

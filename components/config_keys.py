@@ -60,6 +60,7 @@ KEYS: tuple[KeySpec, ...] = (
     KeySpec("sharedBlobStore", "boolean", False),
     KeySpec("anonymousPull", "boolean", False),
     KeySpec("acceptEula", "boolean", False),
+    KeySpec("adoptExisting", "boolean", False),
     KeySpec("nexusUrl", "string", ""),
     KeySpec("proxyCleanupDays", "integer", 30),
     KeySpec("hostedCleanupDays", "integer", 0),

@@ -21,6 +21,7 @@ KEY_RE = re.compile(r"^  (?P<key>\w+):\s*$")
 # key -> (guide title, relative link): where a key's behaviour is explained at length.
 SEE = {
     "networkPolicies": ("Hardening", "tls-and-hardening.md#hardening-checked-by-checkov"),
+    "adoptExisting": ("Taking over a hand-made registry", "adopting.md"),
     "retainData": ("Data safety", "what-gets-created.md#what-gets-created"),
     "pushPort": ("The push-only port", "gateway-routing.md#the-push-only-port-pushport"),
     "tlsProfile": ("TLS", "tls-and-hardening.md#tls-checked-by-sslyze"),

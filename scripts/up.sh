@@ -23,7 +23,9 @@ pulumi stack select "$STACK" 2>/dev/null || pulumi stack init "$STACK"
 
 if ! pulumi config get adminPassword >/dev/null 2>&1; then
   if [ -t 0 ]; then
-    read -r -s -p "Nexus admin password (empty: generate one): " password; echo
+    # Nexus takes this password only when it creates its admin user on empty data: taking over an existing
+    # Nexus (adoptExisting), it must be the admin password that Nexus has now.
+    read -r -s -p "Current admin password of your existing Nexus, or empty to generate one for a new installation: " password; echo
   fi
   if [ -z "${password:-}" ]; then
     password=$(python3 -c 'import secrets; print(secrets.token_urlsafe(24))')

@@ -65,6 +65,7 @@ class RoleProvider(NamedObjectProvider):
 class LocalUserProvider(NamedObjectProvider):
     fields = ap.USER_FIELDS
     kind = "local user"
+    config_key_of_name = "pushUsers/pullUsers"
 
     def _names(self, client: NexusClient) -> list[str]:
         return [u.get("userId", "") for u in client.get(self._search()) or []]

@@ -79,9 +79,13 @@ class NexusApiError(NexusError):
 
 class NexusAuthError(NexusApiError):
     def hint(self) -> str:
+        # Nexus seeds the admin user only on empty data (SecurityConfigurationSourceImpl.addDefaultUsers): on existing
+        # data NEXUS_SECURITY_INITIAL_PASSWORD, i.e. the stack's adminPassword, changes nothing.
         return (f"Nexus rejected the credentials of user '{ADMIN_USER}'. Check the `{PASSWORD_KEY}` stack config key "
-                f"(pulumi config set --secret {PASSWORD_KEY} <password>); it must match the admin password Nexus "
-                f"was started with")
+                f"(pulumi config set --secret {PASSWORD_KEY} <password>). On a Nexus that already has data (one you "
+                f"take over with `adoptExisting`, or whose admin password was changed in its UI), `{PASSWORD_KEY}` "
+                f"must be that Nexus' current admin password: Nexus uses the stack's password only when it creates "
+                f"the admin user, on an empty data directory")
 
 
 class NexusForbiddenError(NexusApiError):

@@ -19,6 +19,7 @@ from typing import Any, Mapping, Optional
 import pulumi
 from pulumi.dynamic import CreateResult, DiffResult, ReadResult, UpdateResult
 
+from components.nexus_config import adoption as ad
 from components.nexus_config import housekeeping_payloads as hp
 from components.nexus_config.client import (
     NexusApiError,
@@ -40,6 +41,9 @@ class CleanupPolicyProvider(NamedObjectProvider):
     fields = hp.CLEANUP_POLICY_FIELDS
     kind = "cleanup policy"
     cross_check = staticmethod(hp.cleanup_cross_check)
+    adoptable = True
+    kept_when_adopted = ("format",)          # not editable in Nexus
+    local_keys = frozenset({"config_key", "in_use_count"})
 
     def _before_write(self, client: NexusClient, inputs: dict) -> None:
         try:
@@ -88,15 +92,16 @@ class HousekeepingTasksProvider(NexusProvider):
         client = self._client(props)
         existing = {t.get("id"): t for t in _list_tasks(client)}
         wanted = {t["name"]: t for t in props.get("tasks") or []}
-        scheduled = [hp.task_outs(existing[t["id"]], wanted.get(t["name"])) for t in props.get("scheduled") or []
-                     if t.get("id") in existing]
-        inputs = hp.inputs_from_scheduled(client.base_url, scheduled, props.get("cron"))
+        scheduled = [{**hp.task_outs(existing[t["id"]], wanted.get(t["name"])), ad.ADOPTED: bool(t.get(ad.ADOPTED))}
+                     for t in props.get("scheduled") or [] if t.get("id") in existing]
+        inputs = {**hp.inputs_from_scheduled(client.base_url, scheduled, props.get("cron")),
+                  **{f.key: props.get(f.key) for f in ad.ADOPT_FIELDS}}
         return ReadResult(id_, {**inputs, "scheduled": scheduled}, inputs)
 
     def delete(self, _id: str, props: dict) -> None:
         client = self._client(props)
         for task in props.get("scheduled") or []:
-            _delete_task(client, task)
+            _delete_ours(client, task, props)
 
     def _apply(self, inputs: dict, owned: list) -> dict:
         client = self._client(inputs)
@@ -104,6 +109,7 @@ class HousekeepingTasksProvider(NexusProvider):
         cron, templates = inputs["cron"], _templates(client)
         existing = _list_tasks(client)
         owned_ids = {t.get("id") for t in owned}
+        adopted_ids = {t.get("id") for t in owned if t.get(ad.ADOPTED)}
         scheduled, refused, created = [], [], []
         for task in inputs["tasks"]:
             if templates is not None and task["type"] not in templates:
@@ -120,14 +126,19 @@ class HousekeepingTasksProvider(NexusProvider):
                 continue
             if found is None:
                 created.append(task["name"])
-            scheduled.append(hp.task_outs({**body, "id": task_id, "schedule": "cron", "cronExpression": cron}, task))
+            # Adopted: it existed before this stack (adoptExisting), or an earlier run adopted it.
+            adopted = task_id in adopted_ids or (found is not None and task_id not in owned_ids
+                                                 and bool(inputs.get("adopt_existing")))
+            scheduled.append({**hp.task_outs({**body, "id": task_id, "schedule": "cron", "cronExpression": cron},
+                                             task), ad.ADOPTED: adopted})
         wanted_names = {t["name"] for t in inputs["tasks"]}
         for task in owned:                               # ours, no longer wanted
             if task.get("name") not in wanted_names:
-                _delete_task(client, task)
+                _delete_ours(client, task, inputs)
         if refused:
             raise NexusError(hp.tasks_refused(client.base_url, refused, created, cron, templates or {}))
-        return {"nexus_url": client.base_url, "tasks": inputs["tasks"], "cron": cron, "scheduled": scheduled}
+        return {"nexus_url": client.base_url, "tasks": inputs["tasks"], "cron": cron, "scheduled": scheduled,
+                **{f.key: inputs.get(f.key) for f in ad.ADOPT_FIELDS}}
 
 
 def _templates(client: NexusClient) -> Optional[dict[str, dict]]:
@@ -174,6 +185,14 @@ def _put_task(client: NexusClient, found: Mapping[str, Any], task: Mapping[str, 
     return found["id"]
 
 
+def _delete_ours(client: NexusClient, task: Mapping[str, Any], settings: Mapping[str, Any]) -> None:
+    """Delete a task of this stack; an adopted one stays while retain_adopted (retainData) is on."""
+    if task.get(ad.ADOPTED) and settings.get("retain_adopted", True):
+        pulumi.log.info(ad.kept_on_delete("task", str(task.get("name"))))
+        return
+    _delete_task(client, task)
+
+
 def _delete_task(client: NexusClient, task: Mapping[str, Any]) -> None:
     try:
         client.delete(f"{TASKS_PATH}/{task.get('id')}")          # already gone: fine
@@ -196,7 +215,7 @@ class CleanupPolicy(NexusResource, module="nexus", name="CleanupPolicy"):
     asset_regex (at least one criterion; Nexus ANDs them), notes, config_key (the stack key named when Nexus
     refuses cleanup policies). Output in_use_count (repositories using it, as Nexus last said)."""
     _provider = CleanupPolicyProvider
-    _outputs = ("in_use_count",)
+    _outputs = ("in_use_count", "adopted")
     name: pulumi.Output[str]
     format: pulumi.Output[str]
     last_downloaded_days: pulumi.Output[Optional[int]]

@@ -12,6 +12,7 @@ from __future__ import annotations
 import re
 from typing import Any, Mapping, Optional, Sequence
 
+from components.nexus_config.adoption import ADOPT_FIELDS
 from components.nexus_config.fields import (
     NAME_FIELD,
     URL_FIELD,
@@ -72,7 +73,7 @@ CLEANUP_POLICY_FIELDS = (
     Field("notes", optional_text, None),
     # Not sent to Nexus: the stack key that configures this policy, named when Nexus refuses cleanup policies.
     Field("config_key", optional_text, None),
-)
+) + ADOPT_FIELDS
 _CRITERIA = ("last_downloaded_days", "last_blob_updated_days", "asset_regex")
 
 
@@ -162,7 +163,7 @@ def cron_expression(value: Any) -> str:
         raise InvalidValue(str(exc)) from None
 
 
-TASKS_FIELDS = (URL_FIELD, Field("tasks", task_list), Field("cron", cron_expression))
+TASKS_FIELDS = (URL_FIELD, Field("tasks", task_list), Field("cron", cron_expression)) + ADOPT_FIELDS
 
 
 def task_request(task: Mapping[str, Any], cron: str, template: Optional[Mapping[str, Any]] = None) -> dict:
@@ -189,7 +190,7 @@ def task_matches(found: Mapping[str, Any], wanted: Mapping[str, Any], cron: str)
 
 def tasks_changes(olds: Mapping[str, Any], news: Mapping[str, Any]) -> list[str]:
     """Changed keys of a task set: the URL, or any wanted task not scheduled as wanted, or one no longer wanted."""
-    changed = [k for k in diff_inputs(TASKS_FIELDS[:1], olds, news)[0]]
+    changed = [k for k in diff_inputs((TASKS_FIELDS[0], *ADOPT_FIELDS), olds, news)[0]]
     tasks, cron = news.get("tasks"), news.get("cron")
     scheduled = {t.get("name"): t for t in olds.get("scheduled") or []}
     if is_unknown(tasks) or is_unknown(cron) or not isinstance(tasks, list):

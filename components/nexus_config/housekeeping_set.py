@@ -25,6 +25,8 @@ class HousekeepingArgs:
     mirror_proxies: pulumi.Input[Sequence[str]] = ()  # the mirrors' proxies, GC'd like `proxy` (given with it)
     compact: bool = True                              # file blob stores; S3 buckets expire soft-deleted blobs
     depends_on: Sequence[pulumi.Resource] = ()        # the repositories and blob stores the tasks name
+    adopt_existing: bool = False                      # tasks found by name were there before: adopted (kept) ...
+    retain_data: bool = True                          # ... on destroy while retainData is true
 
 
 class Housekeeping(pulumi.ComponentResource):
@@ -36,6 +38,7 @@ class Housekeeping(pulumi.ComponentResource):
             lambda v: hp.housekeeping_tasks(v[0], v[1], v[2], args.proxy_keep_hours, v[3] if v[2] else (),
                                             compact=args.compact))
         resource = HousekeepingTasks(f"{name}-tasks", nexus_url=args.nexus_url, tasks=tasks, cron=args.cron,
+                                     adopt_existing=args.adopt_existing, retain_adopted=args.retain_data,
                                      opts=pulumi.ResourceOptions(parent=self, depends_on=list(args.depends_on)))
         self.scheduled = resource.scheduled
         self.register_outputs({"scheduled": self.scheduled})

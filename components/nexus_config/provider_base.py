@@ -30,6 +30,7 @@ from pulumi.dynamic import (
     UpdateResult,
 )
 
+from components.nexus_config import adoption as ad
 from components.nexus_config import fields as f
 from components.nexus_config.client import (
     PASSWORD_KEY,
@@ -45,6 +46,7 @@ class NexusProvider(ResourceProvider):
     """Shared check/diff (from the payload field tables), configure() and per-call client construction."""
 
     fields: ClassVar[tuple[f.Field, ...]]
+    kept_when_adopted: ClassVar[tuple[str, ...]] = ()   # what an adopted object keeps as Nexus holds it
     _password: Optional[str] = None        # set only by configure(); a class default of None, never a secret
 
     def __init__(self, settings: Optional[ClientSettings] = None) -> None:
@@ -68,9 +70,17 @@ class NexusProvider(ResourceProvider):
         return CheckResult(inputs, [CheckFailure(key, reason) for key, reason in failures])
 
     def diff(self, _id: str, olds: dict, news: dict) -> DiffResult:
-        changed, replaces = f.diff_inputs(self.fields, olds, news)
+        changed, replaces = f.diff_inputs(self.fields, olds, self._kept(olds, news))
+        if replaces and olds.get(ad.ADOPTED):
+            raise NexusError(ad.replace_refused(getattr(self, "kind", "object"), olds.get("name") or _id, replaces))
         return DiffResult(changes=bool(changed), replaces=replaces,
                           delete_before_replace=True if replaces else None)
+
+    def _kept(self, olds: Mapping[str, Any], news: dict) -> dict:
+        """`news` with what an adopted object keeps as found (Nexus cannot change it in place) taken from `olds`."""
+        if not olds.get(ad.ADOPTED):
+            return news
+        return {**news, **{k: olds.get(k) for k in self.kept_when_adopted}}
 
     def _inputs(self, props: Mapping[str, Any]) -> dict:
         # What create/update build requests from: numbers crossed the RPC boundary as doubles since check().
@@ -90,6 +100,11 @@ class NexusProvider(ResourceProvider):
 
 class NamedObjectProvider(NexusProvider):
     kind: ClassVar[str]                    # for messages, e.g. "docker hosted repository"
+    # With the input `adopt_existing` (fields ad.ADOPT_FIELDS), create takes over an object that exists under the
+    # name instead of refusing it (adoption.py); users and roles never are.
+    adoptable: ClassVar[bool] = False
+    local_keys: ClassVar[frozenset[str]] = frozenset()   # inputs that are ours only (never sent to Nexus)
+    config_key_of_name: ClassVar[Optional[str]] = None   # the stack key that names such objects (for messages)
 
     # ---- the REST calls a subclass provides --------------------------------------------------------------------
     def _names(self, client: NexusClient) -> list[str]: raise NotImplementedError
@@ -107,13 +122,27 @@ class NamedObjectProvider(NexusProvider):
         after a write, the state on a refresh. Nothing by default."""
         return outs
 
+    def _kind_problem(self, client: NexusClient, name: str) -> Optional[str]:
+        """Why the object under `name` cannot be adopted (another format or type), or None."""
+        return None
+
+    def _finish(self, outs: dict, known: Mapping[str, Any], adopted: Optional[bool]) -> dict:
+        """Outs with what Nexus does not know: `_carry`, and for an adoptable object the adoption inputs and marker."""
+        outs = self._carry(outs, known)
+        if not self.adoptable:
+            return outs
+        return {**outs, **{field.key: known.get(field.key) for field in ad.ADOPT_FIELDS}, ad.ADOPTED: bool(adopted)}
+
     # ---- CRUD --------------------------------------------------------------------------------------------------
     def create(self, props: dict) -> CreateResult:
         inputs = self._inputs(props)
         name, client = inputs["name"], self._client(inputs)
         client.wait_until_ready()
         self._before_write(client, inputs)
-        if self._exists(client, name):
+        existing = self._found(client, name)
+        if existing is not None:
+            if self.adoptable and inputs.get("adopt_existing"):
+                return self._adopt(client, existing, inputs)
             raise self._already_exists(name)
         posted = False
         try:
@@ -122,18 +151,18 @@ class NamedObjectProvider(NexusProvider):
             outs = self._read_back(client, name)
         except NexusError as err:
             raise self._undo_create(client, name, err, posted) from err
-        return CreateResult(name, self._carry(outs, inputs))
+        return CreateResult(name, self._finish(outs, inputs, adopted=False))
 
     def read(self, id_: str, props: dict) -> ReadResult:
         client = self._client(props)
         body = self._get(client, id_)
         if body is None:                               # deleted outside Pulumi: refresh drops it from state
             return ReadResult("", {})
-        outs = self._carry({"nexus_url": client.base_url, **self._outs(id_, body)}, props)
+        outs = self._finish({"nexus_url": client.base_url, **self._outs(id_, body)}, props, props.get(ad.ADOPTED))
         return ReadResult(id_, outs, f.inputs_from_outs(self.fields, outs))
 
-    def update(self, id_: str, _olds: dict, news: dict) -> UpdateResult:
-        inputs = self._inputs(news)
+    def update(self, id_: str, olds: dict, news: dict) -> UpdateResult:
+        inputs = self._inputs(self._kept(olds, news))
         client = self._client(inputs)
         client.wait_until_ready()
         self._before_write(client, inputs)
@@ -143,23 +172,57 @@ class NamedObjectProvider(NexusProvider):
             if err.status != 404:
                 raise
             raise self._gone(id_) from err
-        return UpdateResult(self._carry(self._read_back(client, id_), inputs))
+        return UpdateResult(self._finish(self._read_back(client, id_), inputs, olds.get(ad.ADOPTED)))
 
     def delete(self, id_: str, props: dict) -> None:
+        if props.get(ad.ADOPTED) and props.get("retain_adopted", True):
+            pulumi.log.info(ad.kept_on_delete(self.kind, id_))      # it was there before the stack: keep it
+            return
         self._delete(self._client(props), id_)         # 404 is fine: already gone
 
+    # ---- adoption ----------------------------------------------------------------------------------------------
+    def _adopt(self, client: NexusClient, name: str, inputs: dict) -> CreateResult:
+        """Take over the existing object `name` (as Nexus spells it): keep what cannot change in place, converge the
+        rest with one PUT when it differs, never delete or re-create it."""
+        problem = self._kind_problem(client, name)
+        if problem:
+            raise NexusConflictError(problem)
+        current = self._read_back(client, name)
+        wanted = {**inputs, "name": name, **{k: current.get(k) for k in self.kept_when_adopted}}
+        changed = self._differences(current, wanted)
+        pulumi.log.info(ad.adopting(self.kind, name, changed))
+        if changed:
+            try:
+                self._put(client, name, wanted)
+            except NexusError as err:
+                raise NexusError(f"adopting {self.kind} {name!r}: Nexus refused the stack's settings "
+                                 f"({', '.join(changed)}): {err}. Nothing was deleted or re-created; fix the setting "
+                                 f"and run `pulumi up` again", uncertain=err.uncertain) from err
+            current = self._read_back(client, name)
+        return CreateResult(name, self._finish(current, wanted, adopted=True))
+
+    def _differences(self, current: Mapping[str, Any], wanted: Mapping[str, Any]) -> list[str]:
+        """The settings Nexus holds otherwise than `wanted` (write-only ones, such as a remote password, always
+        count: Nexus never shows them)."""
+        nexus_fields = [field for field in self.fields if field.key not in ad.LOCAL_KEYS | self.local_keys]
+        return f.diff_inputs(nexus_fields, current, wanted)[0]
+
     # ---- helpers -----------------------------------------------------------------------------------------------
+    def _found(self, client: NexusClient, name: str) -> Optional[str]:
+        """The name as Nexus holds it (names ignore case), or None when there is no such object."""
+        return next((n for n in self._names(client) if n.lower() == name.lower()), None)
+
     def _exists(self, client: NexusClient, name: str) -> bool:
-        return name.lower() in (n.lower() for n in self._names(client))   # Nexus names ignore case
+        return self._found(client, name) is not None
 
     def _gone(self, name: str) -> NexusError:
         return NexusError(f"{self.kind} {name!r} no longer exists in Nexus (deleted outside Pulumi); run "
                           f"`pulumi refresh` so the next `pulumi up` creates it again")
 
     def _already_exists(self, name: str) -> NexusConflictError:
-        return NexusConflictError(
-            f"{self.kind} {name!r} already exists in Nexus (names ignore case) and is not managed by this stack. "
-            f"Dynamic resources cannot adopt it: delete it in Nexus or choose another name")
+        if self.adoptable:
+            return NexusConflictError(ad.already_exists(self.kind, name))
+        return NexusConflictError(ad.never_adopted(self.kind, name, self.config_key_of_name))
 
     def _read_back(self, client: NexusClient, name: str) -> dict:
         body = self._get(client, name)

@@ -6,7 +6,10 @@ from __future__ import annotations
 from typing import Any, ClassVar, Mapping, Optional
 
 import pulumi
+from pulumi.dynamic import CreateResult, ReadResult, UpdateResult
 
+from components.nexus_config import adoption as ad
+from components.nexus_config import fields as f
 from components.nexus_config import repository_payloads as rp
 from components.nexus_config.client import NexusClient
 from components.nexus_config.provider_base import NamedObjectProvider, NexusResource
@@ -15,6 +18,49 @@ from components.nexus_config.provider_base import NamedObjectProvider, NexusReso
 class BlobStoreProvider(NamedObjectProvider):
     fields = rp.BLOB_STORE_FIELDS
     kind = "file blob store"
+    adoptable = True
+    kept_when_adopted = ("path",)            # moving a store's files is not a setting
+    local_keys = frozenset({"for_repositories", "quota_status"})
+    UNUSED = "unused"                        # output: True when not created because no repository would use it
+
+    def create(self, props: dict) -> CreateResult:
+        inputs = self._inputs(props)
+        if inputs.get("adopt_existing") and inputs.get("for_repositories"):
+            client = self._client(inputs)
+            client.wait_until_ready()
+            name = inputs["name"]
+            if self._found(client, name) is None and self._all_on_other_stores(client, inputs["for_repositories"]):
+                pulumi.log.info(f"{self.kind} {name!r} not created: every repository it is for exists already "
+                                f"and keeps its own blob store (adoptExisting)")
+                return CreateResult(name, self._unused(inputs))
+        return super().create(props)
+
+    def read(self, id_: str, props: dict) -> ReadResult:
+        if props.get(self.UNUSED):
+            # Nothing in Nexus to read; but once a repository it is for is gone, the next up must create the store
+            # (for the repository it will create again): the refresh drops it from state.
+            if not self._all_on_other_stores(self._client(props), props.get("for_repositories") or []):
+                return ReadResult("", {})
+            return ReadResult(id_, props, f.inputs_from_outs(self.fields, props))
+        return super().read(id_, props)
+
+    def update(self, id_: str, olds: dict, news: dict) -> UpdateResult:
+        if olds.get(self.UNUSED):
+            return UpdateResult(self._unused(self._inputs(news)))
+        return super().update(id_, olds, news)
+
+    def delete(self, id_: str, props: dict) -> None:
+        if not props.get(self.UNUSED):
+            super().delete(id_, props)
+
+    def _unused(self, inputs: dict) -> dict:
+        return {**inputs, "quota_status": None, ad.ADOPTED: False, self.UNUSED: True}
+
+    @staticmethod
+    def _all_on_other_stores(client: NexusClient, repositories: list) -> bool:
+        """Whether every repository exists already (so it keeps the blob store it has)."""
+        return all(client.get(f"/v1/repositories/docker/{r['type']}/{r['name']}", missing_ok=True) is not None
+                   for r in repositories)
 
     def _names(self, client: NexusClient) -> list[str]:
         return [b.get("name", "") for b in client.get("/v1/blobstores") or []]
@@ -34,6 +80,9 @@ class BlobStoreProvider(NamedObjectProvider):
     def _outs(self, name: str, body: dict) -> dict:
         return rp.blob_store_outs(name, body)
 
+    def _carry(self, outs: dict, known: Mapping[str, Any]) -> dict:
+        return {**outs, "for_repositories": known.get("for_repositories") or [], self.UNUSED: False}
+
 
 def with_quota_status(client: NexusClient, name: str, body: Optional[dict]) -> Optional[dict]:
     """A blob store's GET body plus, with a soft quota, Nexus' verdict on it (a warning only: Nexus never blocks
@@ -45,6 +94,8 @@ def with_quota_status(client: NexusClient, name: str, body: Optional[dict]) -> O
 
 class _DockerRepositoryProvider(NamedObjectProvider):
     repository_type: ClassVar[str]                     # hosted | proxy | group (the URL segment)
+    adoptable = True
+    kept_when_adopted = ("blob_store",)                # Nexus cannot move a repository to another blob store
 
     @property
     def kind(self) -> str:                             # type: ignore[override]
@@ -74,6 +125,14 @@ class _DockerRepositoryProvider(NamedObjectProvider):
 
     def _outs(self, name: str, body: dict) -> dict:
         return self._normalise(body)
+
+    def _kind_problem(self, client: NexusClient, name: str) -> Optional[str]:
+        listed = next((r for r in client.get("/v1/repositories") or [] if r.get("name", "").lower() == name.lower()),
+                      {})
+        found = (str(listed.get("format", "")).lower(), str(listed.get("type", "")).lower())
+        if found == ("docker", self.repository_type):
+            return None
+        return ad.wrong_kind(name, ad.describe(ad.REPOSITORY, *found), self.kind, None)
 
 
 class DockerHostedRepositoryProvider(_DockerRepositoryProvider):
@@ -115,15 +174,17 @@ class BlobStore(NexusResource, module="nexus", name="BlobStore"):
     None). Output `quota_status` ({violation, message} from Nexus' quota check, or None without a soft quota) is
     as of the last create, update or refresh."""
     _provider = BlobStoreProvider
-    _outputs = ("quota_status",)
+    _outputs = ("quota_status", "adopted", "unused")
     name: pulumi.Output[str]
     path: pulumi.Output[str]
     soft_quota: pulumi.Output[Optional[dict]]
     quota_status: pulumi.Output[Optional[dict]]
+    adopted: pulumi.Output[bool]
+    unused: pulumi.Output[bool]
 
 
 class _DockerRepository(NexusResource):
-    _outputs = ("url",)
+    _outputs = ("url", "adopted")
     name: pulumi.Output[str]
     blob_store: pulumi.Output[str]
     http_port: pulumi.Output[Optional[int]]
@@ -132,6 +193,7 @@ class _DockerRepository(NexusResource):
     strict_content_type_validation: pulumi.Output[bool]
     online: pulumi.Output[bool]
     url: pulumi.Output[str]                       # Nexus' repository URL
+    adopted: pulumi.Output[bool]                  # taken over (adoptExisting) instead of created
 
 
 class DockerHostedRepository(_DockerRepository, module="nexus", name="DockerHostedRepository"):

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from typing import Any, Mapping
 
+from components.nexus_config.adoption import ADOPT_FIELDS
 from components.nexus_config.fields import (
     NAME_FIELD,
     URL_FIELD,
@@ -61,11 +62,24 @@ def policy_names(value: Any) -> list:
 
 
 CLEANUP_FIELD = Field("cleanup_policies", policy_names, [])
+def repository_refs(value: Any) -> list:
+    """The repositories a blob store is for: [{type: hosted|proxy|group, name}] (ours; never sent to Nexus)."""
+    if value is None:
+        return []
+    if not isinstance(value, (list, tuple)) or not all(
+            isinstance(v, Mapping) and v.get("type") in ("hosted", "proxy", "group") for v in value):
+        raise InvalidValue('must be a list of {"type": "hosted"|"proxy"|"group", "name": <repository>}')
+    return [{"type": v["type"], "name": object_name(v.get("name"))} for v in value]
+
+
 BLOB_STORE_FIELDS = (URL_FIELD, NAME_FIELD,
                      Field("path", non_empty_string, lambda inputs: inputs.get("name")),
-                     Field("soft_quota", soft_quota, None))
+                     Field("soft_quota", soft_quota, None),
+                     # With adopt_existing: not created when every repository it is for exists on another store.
+                     Field("for_repositories", repository_refs, [])) + ADOPT_FIELDS
 HOSTED_FIELDS = _REPO_HEAD + DOCKER_FIELDS + (
-    Field("write_policy", choice(WRITE_POLICIES, to_case=str.lower), "allow", fold_case=True), CLEANUP_FIELD)
+    Field("write_policy", choice(WRITE_POLICIES, to_case=str.lower), "allow", fold_case=True), CLEANUP_FIELD
+) + ADOPT_FIELDS
 PROXY_FIELDS = _REPO_HEAD + DOCKER_FIELDS + (
     Field("remote_url", remote_url),
     Field("docker_index", choice(DOCKER_INDEX_TYPES, to_case=str.upper), "HUB", fold_case=True),
@@ -77,11 +91,11 @@ PROXY_FIELDS = _REPO_HEAD + DOCKER_FIELDS + (
     # Credentials for the remote (Docker Hub): the password/token is write-only in Nexus (never read back).
     Field("remote_username", lambda v: None if v in (None, "") else non_empty_string(v), None),
     Field("remote_password", lambda v: None if v in (None, "") else non_empty_string(v), None, secret=True),
-)
+) + ADOPT_FIELDS
 GROUP_FIELDS = _REPO_HEAD + DOCKER_FIELDS + (
     Field("members", unique_list(object_name, "repository names"), fold_case=True),
     Field("writable_member", optional_name, None, fold_case=True),
-)
+) + ADOPT_FIELDS
 
 
 def proxy_cross_check(inputs: Mapping[str, Any]) -> list[tuple[str, str]]:

@@ -22,6 +22,7 @@ S3_TYPE = "S3"                                      # GenericBlobStoreApiRespons
 class S3BlobStoreProvider(BlobStoreProvider):
     fields = sp.S3_BLOB_STORE_FIELDS
     kind = "S3 blob store"
+    kept_when_adopted = ("bucket", "prefix", "endpoint", "region")   # where the blobs are is not a setting
     cross_check = staticmethod(sp.s3_cross_check)
 
     def _before_write(self, client: NexusClient, inputs: dict) -> None:
@@ -52,7 +53,7 @@ class S3BlobStoreProvider(BlobStoreProvider):
         return sp.s3_blob_store_outs(name, body)
 
     def _carry(self, outs: dict, known: Mapping[str, Any]) -> dict:
-        return sp.carry_unread(outs, known)
+        return sp.carry_unread(super()._carry(outs, known), known)
 
 
 class S3BlobStore(NexusResource, module="nexus", name="S3BlobStore"):
@@ -61,7 +62,7 @@ class S3BlobStore(NexusResource, module="nexus", name="S3BlobStore"):
     access_key_id + secret_access_key (None: the pod's IAM role; pass the key as a Pulumi secret, it stays a secret
     output), soft_quota ({type, limit in BYTES} or None). Output `quota_status` as for BlobStore."""
     _provider = S3BlobStoreProvider
-    _outputs = ("quota_status",)
+    _outputs = ("quota_status", "adopted", "unused")
     _secret_outputs = ("secret_access_key",)
     name: pulumi.Output[str]
     bucket: pulumi.Output[str]
@@ -69,3 +70,5 @@ class S3BlobStore(NexusResource, module="nexus", name="S3BlobStore"):
     region: pulumi.Output[str]
     soft_quota: pulumi.Output[Optional[dict]]
     quota_status: pulumi.Output[Optional[dict]]
+    adopted: pulumi.Output[bool]                  # taken over (adoptExisting) instead of created
+    unused: pulumi.Output[bool]                   # adopted, but no repository of the stack uses it

@@ -77,7 +77,9 @@ def _fields() -> tuple[Field, ...]:
         Field("access_key_id", _optional(_wrapped(check_access_key_id)), None),
         Field("secret_access_key", _optional(non_empty_string), None, secret=True),
         Field("soft_quota", soft_quota, None),
-    )
+        # With adopt_existing: not created when every repository it is for exists on another store (as file stores).
+        Field("for_repositories", rp.repository_refs, []),
+    ) + rp.ADOPT_FIELDS
 
 
 S3_BLOB_STORE_FIELDS = _fields()

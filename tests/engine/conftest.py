@@ -64,24 +64,27 @@ class Target:
     server: ProviderServer
     goals: list[Goal] = field(default_factory=list)
     secrets: dict = field(default_factory=dict)
+    outputs: dict = field(default_factory=dict)     # provider answers the program sees (run_program's `outputs`)
 
     def program(self, secrets: dict | None = None, **changes: Any) -> list[Goal]:
         """The program's goals for this stack's config with `changes` and `secrets` set as with `pulumi config set
         --secret` (the server keeps the config it was configured with: providers read only adminPassword there)."""
         secrets = {**self.secrets, **(secrets or {})}
-        return program_goals(run_program(self.stack, {**self.overrides, **changes}, secrets))
+        return program_goals(run_program(self.stack, {**self.overrides, **changes}, secrets, outputs=self.outputs))
 
     def goal(self, name: str) -> Goal:
         return next(g for g in self.goals if g.name == name)
 
 
 @contextlib.contextmanager
-def target(stack: str, overrides: dict, *, secrets: dict | None = None, preview: bool = False) -> Iterator[Target]:
-    """`secrets`: stack config set with `pulumi config set --secret` (adminPassword is always set)."""
+def target(stack: str, overrides: dict, *, secrets: dict | None = None, preview: bool = False,
+           outputs: dict | None = None) -> Iterator[Target]:
+    """`secrets`: stack config set with `pulumi config set --secret` (adminPassword is always set). `outputs`: what
+    some providers answer that is not their inputs (run_program): the goals are what the program then registers."""
     config, secret_keys = stack_config(stack, overrides, secrets)
-    goals = program_goals(run_program(stack, overrides, secrets, preview=preview))
+    goals = program_goals(run_program(stack, overrides, secrets, preview=preview, outputs=outputs))
     with ProviderServer(stack, config, secret_keys) as server:
-        yield Target(stack, overrides, server, goals, dict(secrets or {}))
+        yield Target(stack, overrides, server, goals, dict(secrets or {}), dict(outputs or {}))
 
 
 @pytest.fixture(scope="module")

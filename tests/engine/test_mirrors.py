@@ -104,7 +104,9 @@ def test_dropping_the_mirrors_gives_everything_back(prod, nexus):
     deployment = Deployment(prod.server)
     deployment.up(prod.goals)
     steps = deployment.up(prod.program(secrets={"mirrorCredentials": None}, mirrors=["docker.io"]))
-    assert set(ops(steps, "delete")) == NEW and ops(steps, "update") == ["docker-repos-anonymous",
+    # The read-only preflight updates too: the mirrors' blob stores are no longer among what it checks.
+    assert set(ops(steps, "delete")) == NEW and ops(steps, "update") == ["docker-repos-existing",
+                                                                           "docker-repos-anonymous",
                                                                            "housekeeping-tasks"]
     assert nexus.anonymous["enabled"] is False and accounts(nexus) == found
     assert all(nexus.repository(name) is None for name in PROXIES.values())

@@ -102,7 +102,8 @@ def test_policy_body_sends_only_the_criteria_set():
     both = {**inputs, "last_blob_updated_days": 90, "notes": "n", "asset_regex": ".*"}
     assert hp.policy_request(both) == {"name": "p", "format": "docker", "criteriaLastDownloaded": 30,
                                        "criteriaLastBlobUpdated": 90, "criteriaAssetRegex": ".*", "notes": "n"}
-    outs = {"nexus_url": URL, **hp.policy_outs({**hp.policy_request(both), "inUseCount": 2}), "config_key": None}
+    outs = {"nexus_url": URL, **hp.policy_outs({**hp.policy_request(both), "inUseCount": 2}), "config_key": None,
+            "adopt_existing": False, "retain_adopted": True}     # carried by the provider, not read from Nexus
     assert f.inputs_from_outs(hp.CLEANUP_POLICY_FIELDS, outs) == {**both, "config_key": None}
 
 

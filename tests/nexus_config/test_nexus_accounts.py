@@ -266,7 +266,7 @@ def test_objects_somebody_else_created_are_never_touched(with_roles):
                             "users": nexus.users})
 
     # Same ids (ignoring case): refused before anything is sent.
-    with pytest.raises(NexusConflictError, match="'Someone' already exists .* not managed by this stack"):
+    with pytest.raises(NexusConflictError, match=r"'Someone' \(listed in `pushUsers/pullUsers`\) already exists in Nexus. Users and roles are never adopted"):
         make_user(nexus, "Someone")
     with pytest.raises(NexusConflictError, match="'their-role' already exists"):
         make_role(nexus, "their-role")

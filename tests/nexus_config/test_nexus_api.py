@@ -62,6 +62,8 @@ def test_401_names_the_admin_password_config_key_and_is_not_retried(nexus):
     message = str(info.value)
     assert "HTTP 401" in message and "'admin'" in message
     assert "pulumi config set --secret adminPassword" in message
+    # Existing data (a Nexus taken over): the password Nexus has now, not the one the stack would seed.
+    assert "already has data" in message and "must be that Nexus' current admin password" in message
     assert "wrong-password" not in message and nexus.password not in message
     assert nexus.counts["GET"] == 1 and progress == []
 

@@ -30,7 +30,8 @@ def test_hosted_defaults_are_filled_and_values_normalised():
                                        "__provider": "serialized"})
     assert inputs == {"nexus_url": URL, "name": "docker-hosted", "blob_store": "b", "http_port": 9897,
                       "force_basic_auth": False, "v1_enabled": False, "strict_content_type_validation": True,
-                      "online": True, "write_policy": "allow_once", "cleanup_policies": []}
+                      "online": True, "write_policy": "allow_once", "cleanup_policies": [],
+                      "adopt_existing": False, "retain_adopted": True}
     assert isinstance(inputs["http_port"], int)
 
 
@@ -202,7 +203,8 @@ def test_read_normalisers_map_nexus_bodies_to_our_inputs():
 def test_a_built_request_read_back_gives_the_same_inputs():
     inputs = {k: v for k, v in HOSTED.items() if k != "url"}
     outs = {"nexus_url": URL, **rp.hosted_outs({**rp.hosted_request(inputs), "url": "u"})}
-    assert f.inputs_from_outs(rp.HOSTED_FIELDS, outs) == inputs
+    carried = {"adopt_existing": False, "retain_adopted": True}      # ours: the provider carries them, Nexus has none
+    assert f.inputs_from_outs(rp.HOSTED_FIELDS, {**outs, **carried}) == {**inputs, **carried}
 
 
 def test_anonymous_request_keeps_user_and_realm():

@@ -20,7 +20,7 @@ from pulumi.output import Unknown
 from pulumi.runtime import rpc
 from pulumi.runtime.rpc import UNKNOWN
 
-from components.nexus_config import accounts, housekeeping
+from components.nexus_config import accounts, housekeeping, preflight
 from components.nexus_config import repositories as repos
 from components.nexus_config import server_settings as settings_res
 from components.nexus_config.client import NexusApiError, NexusAuthError, NexusEditionError, NexusError, NexusUnavailableError
@@ -44,7 +44,8 @@ RESOURCES = {repos.BlobStore: repos.BlobStoreProvider, repos.DockerHostedReposit
              settings_res.AnonymousAccess: settings_res.AnonymousAccessProvider, settings_res.CommunityEula: settings_res.CommunityEulaProvider,
              housekeeping.CleanupPolicy: housekeeping.CleanupPolicyProvider,
              housekeeping.HousekeepingTasks: housekeeping.HousekeepingTasksProvider,
-             accounts.Role: accounts.RoleProvider, accounts.LocalUser: accounts.LocalUserProvider}
+             accounts.Role: accounts.RoleProvider, accounts.LocalUser: accounts.LocalUserProvider,
+             preflight.ExistingObjects: preflight.ExistingObjectsProvider}
 
 
 @pytest.mark.parametrize("resource, provider", RESOURCES.items(), ids=lambda c: getattr(c, "__name__", ""))
@@ -289,7 +290,7 @@ def test_a_second_pass_over_an_unchanged_config_writes_nothing(nexus):
 def test_create_refuses_an_existing_object_ignoring_case_without_touching_it(nexus):
     make_hosted(nexus, "Docker-Hosted")
     posts = nexus.counts["POST"]
-    with pytest.raises(NexusError, match="'docker-hosted' already exists in Nexus.*cannot adopt"):
+    with pytest.raises(NexusError, match="'docker-hosted' already exists in Nexus.*set the stack key `adoptExisting`"):
         make_hosted(nexus, "docker-hosted", http_port=9897)
     assert nexus.counts["POST"] == posts
     assert "httpPort" not in nexus.repository("docker-hosted")["docker"]

@@ -36,6 +36,7 @@ STORED_PROVIDER_PATHS = (
     "components.nexus_config.accounts.LocalUserProvider",
     "components.nexus_config.user_roles.UserRolesProvider",
     "components.nexus_config.s3_blob_store.S3BlobStoreProvider",
+    "components.nexus_config.preflight.ExistingObjectsProvider",
 )
 
 

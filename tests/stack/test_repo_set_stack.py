@@ -55,10 +55,13 @@ def test_shared_blob_store_and_overrides():
 def test_eula_is_settled_before_any_repository():
     run = run_program("dev", {"acceptEula": True})
     eula = run.one(f"{DYN}CommunityEula")
+    existing = run.one(f"{DYN}ExistingObjects")             # the read-only preflight comes before even the EULA
     assert eula.plain["accepted"] is True
+    assert existing.options["urn"] in eula.options["dependencies"]
     for r in run.resources:
-        if r.typ.startswith(DYN) and r is not eula:
+        if r.typ.startswith(DYN) and r not in (eula, existing):
             assert eula.options["urn"] in r.options["dependencies"], r.name
+            assert existing.options["urn"] in r.options["dependencies"], r.name
 
 
 def test_credentials_are_not_resource_inputs_nor_in_the_pickled_providers(dev_run):
@@ -73,11 +76,14 @@ def test_credentials_are_not_resource_inputs_nor_in_the_pickled_providers(dev_ru
 
 def test_outputs_for_docker_users(dev_run):
     out = dev_run.outputs
-    assert out["repositories"] == {"hosted": {"name": "docker-hosted", "port": 9897},
-                                   "group": {"name": "docker-group", "port": 9896},
-                                   "proxy": {"name": "docker-proxy", "remote_url": "https://registry-1.docker.io"},
-                                   "mirrors": {"docker.io": {"name": "docker-proxy", "index_type": "HUB",
-                                                             "remote_url": "https://registry-1.docker.io"}}}
+    created = {"adopted": False, "on_destroy": "deleted by pulumi destroy"}
+    assert out["repositories"] == {
+        "hosted": {"name": "docker-hosted", "port": 9897, "blob_store": "docker-hosted", **created},
+        "group": {"name": "docker-group", "port": 9896, "blob_store": "docker-group", **created},
+        "proxy": {"name": "docker-proxy", "remote_url": "https://registry-1.docker.io", "blob_store": "docker-proxy",
+                  **created},
+        "mirrors": {"docker.io": {"name": "docker-proxy", "index_type": "HUB",
+                                  "remote_url": "https://registry-1.docker.io"}}}
     assert out["docker_login"] == "docker login 127.0.0.1:30443 -u admin"
     assert out["docker_pull_example"] == "docker pull 127.0.0.1:30443/library/busybox:latest"
     assert "docker push 127.0.0.1:30443/" in out["docker_push_example"]
@@ -161,4 +167,5 @@ def test_soft_quota_bytes_and_the_blob_stores_output():
     assert set(quotas) == {"docker-hosted", "docker-group", "docker-proxy"}
     assert all(q == {"type": "spaceUsedQuota", "limit": 1073741824} for q in quotas.values())   # 1.0737e9 == int
     assert run.outputs["blob_stores"]["docker-hosted"] == {
-        "soft_quota": {"type": "spaceUsedQuota", "limit": 1073741824}, "quota_status": None}   # known after up
+        "soft_quota": {"type": "spaceUsedQuota", "limit": 1073741824}, "quota_status": None,   # known after up
+        "managed": True, "adopted": False, "used_by": ["hosted"]}

@@ -11,7 +11,7 @@ from tests.support.nexus_fixtures import configured
 from tests.support.stack import run_program
 
 DYN = "pulumi-python:dynamic/nexus:"
-ORDER = ["CommunityEula", "BlobStore", "CleanupPolicy", "DockerHostedRepository", "DockerProxyRepository",
+ORDER = ["ExistingObjects", "CommunityEula", "BlobStore", "CleanupPolicy", "DockerHostedRepository", "DockerProxyRepository",
          "DockerGroupRepository", "ActiveRealms", "AnonymousAccess", "HousekeepingTasks", "Role", "LocalUser"]
 
 

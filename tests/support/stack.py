@@ -187,9 +187,10 @@ class RecordingMocks(pulumi.runtime.Mocks):
     In a preview every resource is one `pulumi preview` would create: its id is not known yet.
     """
 
-    def __init__(self, run: ProgramRun, preview: bool = False):
+    def __init__(self, run: ProgramRun, preview: bool = False, outputs: dict | None = None):
         self.run = run
         self.preview = preview
+        self.outputs = outputs or {}          # resource name -> outputs its provider gives back (see run_program)
 
     def new_resource(self, args: pulumi.runtime.MockResourceArgs):
         self.run.resources.append(Registered(args.typ, args.name, args.inputs, bool(args.custom)))
@@ -203,6 +204,7 @@ class RecordingMocks(pulumi.runtime.Mocks):
             "pulumi-python:dynamic/nexus:LocalUser": {"password": mock_password(args.name)},
         }.get(args.typ, {})
         state.update(computed)
+        state.update(self.outputs.get(args.name, {}))
         if args.typ.startswith("kubernetes:"):
             md = dict(state.get("metadata") or {})
             md.setdefault("name", args.name)
@@ -215,16 +217,18 @@ class RecordingMocks(pulumi.runtime.Mocks):
 
 
 def run_program(stack: str = "dev", overrides: dict | None = None, secrets: dict | None = None,
-                preview: bool = False) -> ProgramRun:
+                preview: bool = False, outputs: dict | None = None) -> ProgramRun:
     """Run __main__.py for `stack` under mocks; raises what the program raises (e.g. SettingsError).
 
     `preview`: as `pulumi preview` of a stack that has no resources yet (ids and what derives from them unknown).
+    `outputs`: resource name -> outputs its provider answers with instead of echoing the inputs (what `pulumi up`
+    hands the program after a create that took over an existing object, e.g. the blob store it really uses).
     """
     config, secret_keys = stack_config(stack, overrides, secrets)
     run = ProgramRun()
     runtime_settings.reset_options(project=PROJECT, stack=stack)
     pulumi.runtime.set_all_config(config, secret_keys)
-    mocks = RecordingMocks(run, preview)
+    mocks = RecordingMocks(run, preview, outputs)
     pulumi.runtime.set_mocks(mocks, project=PROJECT, stack=stack, preview=preview, monitor=RecordingMonitor(mocks))
     errors: list[BaseException] = []
 
