@@ -80,7 +80,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--size-mib", type=int, default=512)
     parser.add_argument("--rounds", type=int, default=5)
     parser.add_argument("--no-rep-movsb", action="store_true",
-                        help="run the servers with glibc's rep-movsb memcpy off (see README: on some AMD "
+                        help="run the servers with glibc's rep-movsb memcpy off (see docs/gateway-routing.md: on some AMD "
                              "CPUs its speed depends on buffer alignment, which differs per nginx config)")
     args = parser.parse_args(argv)
     if args.no_rep_movsb:  # inherited by every process the fixture starts

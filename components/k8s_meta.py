@@ -30,8 +30,8 @@ def metadata(spec: Namespaced, name: str, annotations: Optional[Mapping[str, str
 
 def checkov_skips(reasons: Mapping[str, str]) -> dict[str, str]:
     """The suppressions checkov reads from the object itself: `checkov.io/skipN: <check id>=<reason>`.
-    Every accepted finding carries its reason here, where a reviewer of the object sees it; README lists
-    them. checkov splits the value at '=', so a reason must be a sentence without one."""
+    Every accepted finding carries its reason here, where a reviewer of the object sees it;
+    docs/tls-and-hardening.md lists them. checkov splits the value at '=', so a reason must be a sentence without one."""
     annotations = {}
     for n, (check, reason) in enumerate(sorted(reasons.items()), start=1):
         if "=" in reason or len(reason.split()) < 5:

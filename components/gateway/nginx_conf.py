@@ -15,7 +15,7 @@ __all__ = ["render_nginx_conf", "ROUTES", "HEALTH_PATH", "SEARCH_TARGETS"]
 
 HEALTH_PATH = "/nginx-health"
 # Who answers `docker search` (/v1/_ping, /v1/search): hosted (the how-to's choice and the default:
-# the how-to saw the group answer 500) or the group, which adds Docker Hub's index (README).
+# the how-to saw the group answer 500) or the group, which adds Docker Hub's index (docs/gateway-routing.md).
 SEARCH_TARGETS = ("hosted", "group")
 
 # Pieces of the distribution API grammar (reference/regexp.go, OCI spec). The name is a superset

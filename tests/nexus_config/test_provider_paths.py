@@ -4,7 +4,7 @@ Each dynamic resource's `__provider` input is the provider instance pickled *by 
 holds the class's module path, and `pulumi refresh` / `pulumi destroy` import that path again, possibly months
 later, with whatever code is checked out then. So a path listed here must stay importable forever. Moving or
 renaming a provider class means: keep the old module as an alias that re-exports the class from its new home,
-add the new path here, and keep the old one (see README "For contributors").
+add the new path here, and keep the old one (see docs/contributing.md).
 """
 from __future__ import annotations
 
@@ -85,7 +85,7 @@ def test_every_provider_class_pickles_under_a_listed_path():
         path = f"{cls.__module__}.{cls.__qualname__}"
         assert path in STORED_PROVIDER_PATHS, (
             f"{path} is not in STORED_PROVIDER_PATHS: a new provider must be listed; a moved one must keep its "
-            f"old module as an alias (README 'For contributors') and list the new path too")
+            f"old module as an alias (docs/contributing.md) and list the new path too")
         assert pickles_by_reference(cls), f"{path} must pickle by reference"
 
 

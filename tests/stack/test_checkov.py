@@ -1,6 +1,6 @@
 """checkov, an outside judge, over every Kubernetes object the program registers: no failed check, and
 every accepted finding declared on the object itself (a `checkov.io/skipN` annotation) with its reason,
-the same reasons README lists. A weakened copy of a Deployment must fail, so the scan can fail."""
+the same reasons docs/tls-and-hardening.md lists. A weakened copy of a Deployment must fail, so the scan can fail."""
 from __future__ import annotations
 
 import copy
@@ -66,15 +66,15 @@ def test_every_skip_is_declared_on_its_object_with_a_reason(reports, objects, va
     assert all(len(reason.split()) >= 8 for reason in skipped.values())
 
 
-def _readme_table() -> set[tuple[str, str, str]]:
-    section = (ROOT / "README.md").read_text().split("### Accepted checkov findings", 1)[1].split("\n#", 1)[0]
+def _docs_table() -> set[tuple[str, str, str]]:
+    section = (ROOT / "docs" / "tls-and-hardening.md").read_text().split("### Accepted checkov findings", 1)[1].split("\n#", 1)[0]
     return set(re.findall(r"^\| `([\w-]+)` \| `(CKV2?_K8S_\d+)` \| [^|]+ \| (.+) \|$", section, re.M))
 
 
-def test_readme_lists_exactly_the_accepted_findings(reports):
+def test_the_docs_list_exactly_the_accepted_findings(reports):
     """One row per object and check, with the reason the object declares (the same in every stack)."""
     accepted = {(f.object_name, f.check_id, f.reason) for name in SCANNED for f in reports[name].skipped}
-    assert _readme_table() == accepted
+    assert _docs_table() == accepted
 
 
 def test_images_pinned_by_digest_pass_the_digest_checks(reports):

@@ -1,7 +1,7 @@
 """A canonical, comparable record of what the program registers for a stack: URN, type, parent, options and
 inputs of every resource (secrets still wrapped). A dynamic resource's `__provider` is recorded as the class
 name and attributes of the unpickled provider instead of the pickle bytes, because the bytes name the
-provider's module, which a layout change may move (under an alias; see README "For contributors").
+provider's module, which a layout change may move (under an alias; see docs/contributing.md).
 
 Regenerate the golden files after an intended change: `UPDATE_SNAPSHOTS=1 make test`.
 """
