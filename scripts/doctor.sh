@@ -9,7 +9,7 @@ MIN_PULUMI_MAJOR=3
 MIN_PULUMI_MINOR=139
 STACK_FILE="Pulumi.$STACK.yaml"
 GATEWAY_SERVICE=registry-gateway            # __main__.py: GatewaySpec(name="registry-gateway")
-PORTS_ANCHOR="README.md#per-environment-stacks"   # where the README shows the kind/k3d port mappings
+PORTS_ANCHOR="README.md#a-local-clusters-ports"   # where the README shows the k3d/kind port mappings
 
 failed=0
 ok()   { echo "ok    $*"; }
@@ -99,7 +99,7 @@ check_node_ports() {
   fi
   local where
   where=$(printf '%s and ' "${closed[@]}")
-  fail "NodePorts: stack $STACK serves on ${where% and }, and nothing answers there; publish the NodePorts on 127.0.0.1 (k3d \`--port $registry:$registry@server:0 --port $web:$web@server:0\`, kind \`extraPortMappings\` for $registry and $web, see $PORTS_ANCHOR) or port-forward and set nexusUrl (docs/doctor.md)"
+  fail "NodePorts: stack $STACK serves on ${where% and }, and nothing answers there; publish the NodePorts on 127.0.0.1 (k3d \`--port $registry:$registry@server:0 --port $web:$web@server:0\`, kind \`extraPortMappings\` containerPort = hostPort $registry and $web, see $PORTS_ANCHOR) or port-forward and set nexusUrl (docs/doctor.md)"
 }
 
 check_pulumi

@@ -19,6 +19,7 @@ from typing import Iterator
 
 import pytest
 
+from tests.support.markdown import anchors
 from tests.support.stack import ROOT
 
 # What doctor.sh runs besides bash and the stand-ins: POSIX tools only, nothing to install.
@@ -184,7 +185,7 @@ def test_a_missing_kubectl_is_one_line(doctor):
 
 def mapping_lines(registry: int, web: int) -> tuple[str, str]:
     return (f"k3d `--port {registry}:{registry}@server:0 --port {web}:{web}@server:0`",
-            f"kind `extraPortMappings` for {registry} and {web}")
+            f"kind `extraPortMappings` containerPort = hostPort {registry} and {web}")
 
 
 def test_a_dev_nodeport_nothing_answers_on_is_one_line_with_the_port_mappings(doctor, ports):
@@ -195,7 +196,7 @@ def test_a_dev_nodeport_nothing_answers_on_is_one_line_with_the_port_mappings(do
     assert line.startswith(f"FAIL  NodePorts: stack dev serves on 127.0.0.1:{ports.closed} (webPort), and nothing "
                            "answers there; publish the NodePorts on 127.0.0.1")
     k3d, kind = mapping_lines(ports.open, ports.closed)
-    assert k3d in line and kind in line and "see README.md#per-environment-stacks" in line
+    assert k3d in line and kind in line and "see README.md#a-local-clusters-ports" in line
 
 
 def test_both_dev_nodeports_closed_are_named_in_the_one_line(doctor, ports):
@@ -205,15 +206,17 @@ def test_both_dev_nodeports_closed_are_named_in_the_one_line(doctor, ports):
             in line)
 
 
-def test_the_port_mapping_lines_are_the_readmes_for_the_dev_stack():
-    """The failure line gives the same k3d/kind lines, for the dev stack's ports, as the README section it names."""
+def test_the_port_mappings_named_are_the_readmes_for_the_dev_stack():
+    """The failure line gives the k3d flags and kind mappings, for the dev stack's ports, that the README section it
+    names shows."""
     dev = (ROOT / "Pulumi.dev.yaml").read_text()
     registry, web = (int(re.search(rf"nexus-registry:{key}: (\d+)", dev).group(1)) for key in ("registryPort", "webPort"))
     readme = (ROOT / "README.md").read_text()
-    assert re.search(r"^## Per-environment stacks$", readme, re.M), "doctor.sh names README.md#per-environment-stacks"
-    section = " ".join(readme.split("## Per-environment stacks", 1)[1].split("\n## ", 1)[0].split())
-    for line in mapping_lines(registry, web):
-        assert line in section
+    assert "a-local-clusters-ports" in anchors(readme), "doctor.sh names README.md#a-local-clusters-ports"
+    section = readme.split("### A local cluster's ports", 1)[1].split("\n## ", 1)[0]
+    assert f"--port {registry}:{registry}@server:0 --port {web}:{web}@server:0" in section
+    for port in (registry, web):
+        assert re.search(rf"containerPort: {port}\s+hostPort: {port}", section), port
 
 
 def test_every_failure_is_reported_in_one_run(doctor, ports):
