@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # `make doctor`, and the first step of `make up`: what `pulumi up` needs, checked before anything is created.
-# One line per check ("ok" or "FAIL", the failing ones say what to do; docs/doctor.md explains each);
+# One line per check ("ok" or "FAIL", the failing ones say what to do; docs/troubleshooting.md#make-doctor
+# explains each);
 # exit 1 when one fails. Reads only: `pulumi version`, `kubectl config`/`get`, TCP connects to 127.0.0.1.
 set -uo pipefail
 cd "$(dirname "$0")/.."
@@ -81,9 +82,14 @@ check_node_ports() {
     ok "NodePorts: stack $STACK uses serviceType LoadBalancer, not checked"
     return
   fi
-  local registry web closed=()
+  local registry web nexus_url closed=()
   registry=$(config_value registryPort)
   web=$(config_value webPort)
+  nexus_url=$(config_value nexusUrl)
+  if [ -n "$nexus_url" ]; then    # e.g. a port-forward, which can only run once the stack has created Nexus
+    ok "NodePorts: not checked, nexusUrl is set ($nexus_url): pulumi up reaches Nexus there; docker clients still need 127.0.0.1:$registry"
+    return
+  fi
   listening "$registry" || closed+=("127.0.0.1:$registry (registryPort)")
   listening "$web" || closed+=("127.0.0.1:$web (webPort)")
   if [ ${#closed[@]} -eq 0 ]; then
@@ -99,7 +105,7 @@ check_node_ports() {
   fi
   local where
   where=$(printf '%s and ' "${closed[@]}")
-  fail "NodePorts: stack $STACK serves on ${where% and }, and nothing answers there; publish the NodePorts on 127.0.0.1 (k3d \`--port $registry:$registry@server:0 --port $web:$web@server:0\`, kind \`extraPortMappings\` containerPort = hostPort $registry and $web, see $PORTS_ANCHOR) or port-forward and set nexusUrl (docs/doctor.md)"
+  fail "NodePorts: stack $STACK serves on ${where% and }, and nothing answers there; publish the NodePorts on 127.0.0.1 (k3d \`--port $registry:$registry@server:0 --port $web:$web@server:0\`, kind \`extraPortMappings\` containerPort = hostPort $registry and $web, see $PORTS_ANCHOR) or port-forward and set nexusUrl (docs/troubleshooting.md#make-doctor)"
 }
 
 check_pulumi

@@ -8,6 +8,7 @@ are the client's own, not the machine's.
 from __future__ import annotations
 
 import dataclasses
+import re
 import socket
 from typing import Callable, Iterator
 
@@ -206,3 +207,17 @@ def test_the_recipe_names_the_nexus_service_and_port_the_dev_stack_creates(dev_r
     assert (service["metadata"]["name"], web["port"]) == (NEXUS_SERVICE, NEXUS_WEB_PORT)
     namespace = service["metadata"]["namespace"]
     assert f"kubectl -n {namespace} port-forward svc/nexus 8081:8081" in port_forward_recipe(namespace)
+
+
+def test_the_troubleshooting_row_quotes_the_message(closed_url):
+    from tests.support.stack import ROOT
+
+    row = next(line for line in (ROOT / "docs" / "troubleshooting.md").read_text().splitlines()
+               if "cannot reach Nexus at" in line)
+    quoted = re.search(r'"(cannot reach Nexus at [^"]+)"', row).group(1)
+    nexus_client, _ = client(closed_url, SteppedClock())
+    with pytest.raises(NexusUnreachableError) as info:
+        nexus_client.wait_until_ready()
+    assert re.match(".*".join(re.escape(part) for part in quoted.split("…")), str(info.value)), quoted
+    assert "kubectl -n <namespace> port-forward svc/nexus 8081:8081" in row
+    assert "pulumi config set nexusUrl http://127.0.0.1:8081" in row

@@ -250,6 +250,17 @@ def test_a_stack_not_served_on_127_0_0_1_skips_the_nodeport_check(doctor):
     assert "ok    NodePorts: stack prod does not serve on 127.0.0.1 (publicIps), not checked" in done.stdout
 
 
+def test_a_stack_with_nexus_url_set_skips_the_nodeport_check(doctor, ports):
+    """A port-forward `nexusUrl` can only answer once the stack has created Nexus: not a reason to stop `make up`."""
+    doctor.dev_ports(registry=ports.closed, web=ports.closed)
+    with open(doctor.root / "Pulumi.dev.yaml", "a") as stack_file:
+        stack_file.write("  nexus-registry:nexusUrl: http://127.0.0.1:8081\n")
+    done = doctor.run()
+    assert done.returncode == 0, done.stdout
+    assert (f"ok    NodePorts: not checked, nexusUrl is set (http://127.0.0.1:8081): pulumi up reaches Nexus there; "
+            f"docker clients still need 127.0.0.1:{ports.closed}") in done.stdout.splitlines()
+
+
 # ---- the commands that run it -------------------------------------------------------------------------------------
 
 def run_in_repo(command: list[str], doctor: Doctor, **env: str) -> subprocess.CompletedProcess:
@@ -274,3 +285,26 @@ def test_up_stops_at_a_failed_check_before_pulumi_does_anything(doctor):
     assert "FAIL  kube context: kind-dev, its API server" in done.stdout
     assert [call for call in doctor.called() if call.startswith("pulumi")] == ["pulumi version"], \
         "no login, stack or config command may run before the checks pass"
+
+
+def test_every_line_docs_explain_is_one_the_script_prints(doctor, ports):
+    """docs/troubleshooting.md#make-doctor quotes the lines (`…` and `<name>` for what varies): each must match a
+    line doctor.sh prints in one of the situations above."""
+    printed = []
+    for pulumi, env in [(False, {}), (True, {"FAKE_PULUMI_VERSION": "v3.100.0"}),
+                        (True, {"FAKE_PULUMI_VERSION": "oops"}), (True, {"FAKE_CONTEXT": ""}),
+                        (True, {"FAKE_API": "down"}), (True, {"FAKE_CONTEXT": "docker-desktop"})]:
+        (doctor.bin / "pulumi").unlink(missing_ok=True)
+        if pulumi:
+            doctor.stand_in("pulumi", PULUMI)
+        doctor.dev_ports(registry=ports.open, web=ports.closed)
+        printed += doctor.run(**env).stdout.splitlines()
+    printed += doctor.run(stack="prod").stdout.splitlines()
+    (doctor.bin / "kubectl").unlink()
+    printed += doctor.run().stdout.splitlines()
+    section = (ROOT / "docs" / "troubleshooting.md").read_text().split("## `make doctor`", 1)[1]
+    quoted = [m.group(1) for m in re.finditer(r"^\| `+(?: )?((?:FAIL|ok) .+?)(?: )?`+ \|", section, re.M)]
+    assert len(quoted) == 9
+    for line in quoted:
+        pattern = ".*".join(re.escape(part) for part in re.split(r"…|<[^>]+>|\d+", line))
+        assert any(re.fullmatch(pattern, out) for out in printed), line
