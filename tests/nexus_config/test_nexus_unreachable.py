@@ -7,20 +7,24 @@ are the client's own, not the machine's.
 """
 from __future__ import annotations
 
+import base64
 import dataclasses
 import re
 import socket
 from typing import Callable, Iterator
 
+import dill
 import pytest
 from pulumi.dynamic import ConfigureRequest
 from pulumi.dynamic.config import Config
+from pulumi.dynamic.dynamic import serialize_provider
 
 from components.nexus_config import repositories as repos
 from components.nexus_config.client import (PASSWORD_KEY, Clock, ClientSettings, NexusClient, NexusUnavailableError,
                                             NexusUnreachableError, ServerInfo)
 from components.nexus_config.reach import NEXUS_SERVICE, NEXUS_WEB_PORT, port_forward_recipe
 from tests.support.nexus_fixtures import FAST, PROJECT, checked
+from tests.support.stack import ROOT
 
 PRODUCTION = ClientSettings()
 
@@ -210,8 +214,6 @@ def test_the_recipe_names_the_nexus_service_and_port_the_dev_stack_creates(dev_r
 
 
 def test_the_troubleshooting_row_quotes_the_message(closed_url):
-    from tests.support.stack import ROOT
-
     row = next(line for line in (ROOT / "docs" / "troubleshooting.md").read_text().splitlines()
                if "cannot reach Nexus at" in line)
     quoted = re.search(r'"(cannot reach Nexus at [^"]+)"', row).group(1)
@@ -221,3 +223,15 @@ def test_the_troubleshooting_row_quotes_the_message(closed_url):
     assert re.match(".*".join(re.escape(part) for part in quoted.split("…")), str(info.value)), quoted
     assert "kubectl -n <namespace> port-forward svc/nexus 8081:8081" in row
     assert "pulumi config set nexusUrl http://127.0.0.1:8081" in row
+
+
+def test_a_provider_pickled_before_these_settings_existed_unpickles_with_their_defaults():
+    """Stack state keeps each resource's pickled provider with its ClientSettings: one stored before
+    `connect_timeout` and `unreachable_timeout` existed must load with their defaults."""
+    old = object.__new__(ClientSettings)
+    old.__dict__.update({k: v for k, v in dataclasses.asdict(PRODUCTION).items()
+                         if k not in ("connect_timeout", "unreachable_timeout")})
+    provider = repos.DockerHostedRepositoryProvider(old)
+    loaded = dill.loads(base64.b64decode(serialize_provider(provider)))
+    assert "unreachable_timeout" not in vars(loaded.settings)
+    assert (loaded.settings.connect_timeout, loaded.settings.unreachable_timeout) == (10.0, 60.0)
