@@ -9,12 +9,15 @@ from __future__ import annotations
 
 import base64
 import dataclasses
+import errno
+import os
 import re
 import socket
 from typing import Callable, Iterator
 
 import dill
 import pytest
+import urllib3.util.connection
 from pulumi.dynamic import ConfigureRequest
 from pulumi.dynamic.config import Config
 from pulumi.dynamic.dynamic import serialize_provider
@@ -125,6 +128,24 @@ def test_an_unresolvable_name_gives_up_after_50s(monkeypatch):
     assert clock.now_s == 50.0
     assert_names_the_key_url_and_recipe(str(info.value), "http://nexus.invalid:30081")
     assert "the host name does not resolve for 50s" in str(info.value)
+
+
+@pytest.mark.parametrize("error, words", [(errno.EHOSTUNREACH, "no route to host"),
+                                          (errno.ENETUNREACH, "network is unreachable")])
+def test_an_address_without_a_route_gives_up_after_50s(monkeypatch, closed_url, error, words):
+    # What connect() answers for an address with no route, raised where urllib3 opens its sockets: only 127.0.0.1
+    # may be a target here (and were the stand-in not used, the closed port would answer "connection refused").
+    def create_connection(address, *args, **kwargs):
+        raise OSError(error, os.strerror(error))
+
+    monkeypatch.setattr(urllib3.util.connection, "create_connection", create_connection)
+    clock = SteppedClock()
+    nexus_client, _ = client(closed_url, clock)
+    with pytest.raises(NexusUnreachableError) as info:
+        nexus_client.wait_until_ready()
+    assert clock.now_s == 50.0
+    assert_names_the_key_url_and_recipe(str(info.value), closed_url)
+    assert f"{words} for 50s" in str(info.value)
 
 
 def test_a_connect_that_times_out_gives_up_within_the_60s_window(full_backlog_url):
