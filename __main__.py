@@ -15,6 +15,7 @@ from components.cluster_pull import (
 )
 from components.cluster_pull.manifests import NodeTrustSpec
 from components.config import load_settings
+from components.config_mirrors import docker_hub_pull_warning
 from components.gateway import NginxGateway, NginxGatewayArgs
 from components.gateway.manifests import GatewaySpec
 from components.nexus_config import (DockerAccounts, DockerAccountsArgs, DockerRepoSet, DockerRepoSetArgs,
@@ -22,18 +23,33 @@ from components.nexus_config import (DockerAccounts, DockerAccountsArgs, DockerR
 from components.nexus_config.housekeeping_payloads import invalidate_cache_command
 from components.nexus_server import NexusServer, NexusServerArgs
 from components.nexus_server.manifests import NexusSpec
-from components.tls import SelfSignedCert, SelfSignedCertArgs
+from components.tls import ProvidedCert, ProvidedCertArgs, SelfSignedCert, SelfSignedCertArgs
 
 settings = load_settings()
 admin_password = pulumi.Output.secret(settings.admin_password.reveal())
+# Nodes mirroring docker.io without anonymous read on the group quietly pull from Docker Hub: say so at config time.
+# (Keyed on `mirrors` alone for now; with issue 17's `mirrorOnNodes`, pass on_nodes=settings.mirror_on_nodes.)
+hub_warning = docker_hub_pull_warning(settings.mirrors, settings.anonymous_pull, settings.group.name)
+if hub_warning:
+    pulumi.log.warn(hub_warning)
 
-cert = SelfSignedCert("registry-tls", SelfSignedCertArgs(
-    ip_addresses=settings.public_ips,
-    dns_names=settings.dns_names,
-    validity_hours=settings.cert_validity_hours,
-    early_renewal_hours=settings.cert_early_renewal_hours,
-    ca_validity_hours=settings.ca_validity_hours,
-))
+own_cert = settings.own_certificate
+if own_cert:        # tlsCertificate/tlsPrivateKey (checked in the settings) instead of the generated pair
+    for level, note in own_cert.notes:
+        (pulumi.log.warn if level == "warn" else pulumi.log.info)(note)
+    cert = ProvidedCert("registry-tls", ProvidedCertArgs(
+        cert_pem=own_cert.cert_pem,
+        private_key_pem=pulumi.Output.secret(own_cert.private_key.reveal()),
+        ca_cert_pem=own_cert.ca_pem,
+    ))
+else:
+    cert = SelfSignedCert("registry-tls", SelfSignedCertArgs(
+        ip_addresses=settings.public_ips,
+        dns_names=settings.dns_names,
+        validity_hours=settings.cert_validity_hours,
+        early_renewal_hours=settings.cert_early_renewal_hours,
+        ca_validity_hours=settings.ca_validity_hours,
+    ))
 
 gateway_spec = GatewaySpec(
     name="registry-gateway",
@@ -83,6 +99,7 @@ gateway = NginxGateway("gateway", NginxGatewayArgs(
     private_key_pem=cert.private_key_pem,
     registry_host=settings.registry_host,
     tls_profile=settings.tls_profile,
+    cert_key_type=own_cert.key_type if own_cert else "ECDSA",
     search_target=settings.search_target,
 ))
 
@@ -103,6 +120,9 @@ repos = DockerRepoSet("docker-repos", DockerRepoSetArgs(
     proxy_cleanup_days=upkeep.proxy_cleanup_days,
     hosted_cleanup_days=upkeep.hosted_cleanup_days,
     soft_quota=upkeep.soft_quota.request() if upkeep.soft_quota else None,
+    mirrors=settings.mirrors,
+    mirror_logins={host: (login.username, pulumi.Output.secret(login.password.reveal()))
+                   for host, login in settings.mirror_credentials.items()},
     depends_on=[nexus.service, gateway.service],
 ))
 
@@ -113,6 +133,7 @@ if upkeep.tasks:
         hosted=repos.hosted_name,
         proxy=repos.proxy_name if upkeep.proxy_cleanup_days else None,
         proxy_keep_hours=24 * upkeep.proxy_cleanup_days,
+        mirror_proxies=repos.mirror_proxy_names,
         cron=upkeep.cron,
         depends_on=[nexus.service, gateway.service, *repos.resources],
     ))

@@ -11,8 +11,10 @@ from typing import Mapping, Optional
 from urllib.parse import urlparse
 
 from components.config_housekeeping import NO_VOLUME_SIZE, DockerHubLogin, Housekeeping, read_housekeeping
+from components.config_mirrors import MirrorLogin, mirror_proxies, read_mirrors
 from components.config_keys import KEYS, KEYS_BY_NAME, PROJECT, SECRET_BY_RULE, KeySpec  # noqa: F401 (re-exported)
 from components.config_reader import ConfigProblem, ConfigReader, Secret, SettingsError  # noqa: F401
+from components.config_tls import OwnCertificate, read_own_certificate
 from components.config_values import (
     DEFAULT_NEXUS_PASSWORD,
     NEXUS_JETTY_PORT,
@@ -42,6 +44,7 @@ from components.config_values import (
     quantity_bytes,
 )
 from components.gateway import tls_policy
+from components.mirrors import Mirror
 
 
 @dataclass(frozen=True)
@@ -101,6 +104,14 @@ class Settings:
     push_users: tuple[str, ...] = ()
     pull_users: tuple[str, ...] = ()
     credentials_rotation: str = "1"
+    mirrors: tuple[Mirror, ...] = ()                  # key `mirrors`: docker.io is `proxy`, the others own proxies
+    mirror_credentials: Mapping[str, MirrorLogin] = field(default_factory=dict)   # host -> login (secret password)
+    own_certificate: Optional[OwnCertificate] = None   # tlsCertificate/tlsPrivateKey instead of the generated pair
+
+    @property
+    def mirror_proxies(self) -> tuple[Mirror, ...]:
+        """The mirrors with a proxy repository of their own (all but docker.io)."""
+        return mirror_proxies(self.mirrors)
 
     @property
     def registry_host(self) -> str:
@@ -117,11 +128,12 @@ class Settings:
 
     @property
     def proxy_egress_ports(self) -> tuple[int, ...]:
-        """TCP ports Nexus dials out on for the proxy repository: the remote's own port, and 443 where
-        registries redirect blob downloads (Docker Hub's CDN, GHCR's package storage)."""
-        remote = urlparse(self.proxy.remote_url)
-        port = remote.port or (443 if remote.scheme == "https" else 80)
-        return tuple(sorted({port, 443}))
+        """TCP ports Nexus dials out on for its proxy repositories: each remote's own port (Docker Hub's and every
+        mirror's), and 443 where registries redirect blob downloads (Docker Hub's CDN, GHCR's
+        pkg-containers.githubusercontent.com, quay.io's cdn*.quay.io, registry.k8s.io's *.pkg.dev). A
+        NetworkPolicy cannot name DNS hosts, so the rule opens these ports to any address."""
+        remotes = [self.proxy.remote_url, *(m.remote_url for m in self.mirror_proxies)]
+        return tuple(sorted({_remote_port(url) for url in remotes} | {443}))
 
     @property
     def uses_host_path(self) -> bool:
@@ -205,7 +217,9 @@ def parse_settings(raw: Mapping[str, Optional[str]], secret_keys: frozenset[str]
     if ca_validity and validity and ca_validity < validity:
         r.fail("caValidityHours", ca_validity, f"must be at least certValidityHours={validity}")
     tls = v("tlsProfile", tls_policy.profile)
-    if tls and validity and validity > tls.max_cert_validity_hours:
+    own_certificate = read_own_certificate(r, public_ips, dns_names, tls)
+    # The cap is for the certificate this stack generates; a provided one gets a warning (config_tls.py).
+    if tls and validity and validity > tls.max_cert_validity_hours and not r.raw.get("tlsCertificate"):
         r.fail("certValidityHours", validity,
                f"must be at most {tls.max_cert_validity_hours} ({tls.max_cert_lifespan_days} days) with "
                f"tlsProfile={tls.name}: Mozilla's maximum certificate lifespan for that profile")
@@ -279,10 +293,18 @@ def parse_settings(raw: Mapping[str, Optional[str]], secret_keys: frozenset[str]
         push_users=push_users,
         pull_users=pull_users,
         credentials_rotation=v("credentialsRotation", check_rotation),
+        **read_mirrors(r, names["proxyRepo"], v("proxyRemoteUrl"),
+                       {k: names[k] for k in ("hostedRepo", "groupRepo", "proxyRepo")}),
+        own_certificate=own_certificate,
     )
     if r.problems:
         raise SettingsError(r.problems)
     return Settings(**settings)
+
+
+def _remote_port(url: str) -> int:
+    remote = urlparse(url)
+    return remote.port or (443 if remote.scheme == "https" else 80)
 
 
 def _distinct(r: ConfigReader, values: Mapping[str, object], what: str = "port") -> None:

@@ -42,6 +42,10 @@ KEYS: tuple[KeySpec, ...] = (
     KeySpec("certEarlyRenewalHours", "integer", 720),
     KeySpec("caValidityHours", "integer", 87600),
     KeySpec("tlsProfile", "string", "intermediate"),
+    KeySpec("tlsCertificate", "string", ""),
+    # Secret by rule, like sshPrivateKey (a default rules out `secret: true`).
+    KeySpec("tlsPrivateKey", "string", ""),
+    KeySpec("tlsCaCertificate", "string", ""),
     KeySpec("hostedRepo", "string", "docker-hosted"),
     KeySpec("hostedPort", "integer", 9897),
     KeySpec("groupRepo", "string", "docker-group"),
@@ -75,6 +79,9 @@ KEYS: tuple[KeySpec, ...] = (
     KeySpec("pushUsers", "array", []),
     KeySpec("pullUsers", "array", []),
     KeySpec("credentialsRotation", "string", "1"),
+    KeySpec("mirrors", "array", ["docker.io"]),
+    # Secret by rule, like dockerHubToken: a JSON object of logins per mirrored upstream.
+    KeySpec("mirrorCredentials", "string", ""),
 )
 KEYS_BY_NAME = {k.name: k for k in KEYS}
-SECRET_BY_RULE = ("adminPassword", "sshPrivateKey", "dockerHubToken")
+SECRET_BY_RULE = ("adminPassword", "sshPrivateKey", "dockerHubToken", "mirrorCredentials", "tlsPrivateKey")

@@ -45,6 +45,11 @@ SEE = {
     "pushUsers": ("Docker accounts", "accounts.md#docker-accounts-push-and-pull-users"),
     "pullUsers": ("Docker accounts", "accounts.md#docker-accounts-push-and-pull-users"),
     "credentialsRotation": ("Docker accounts", "accounts.md#docker-accounts-push-and-pull-users"),
+    "tlsCertificate": ("Bring your own certificate", "own-certificate.md"),
+    "tlsPrivateKey": ("Bring your own certificate", "own-certificate.md"),
+    "tlsCaCertificate": ("Bring your own certificate", "own-certificate.md"),
+    "mirrors": ("Mirrored upstreams", "mirrors-upstreams.md"),
+    "mirrorCredentials": ("Mirrored upstreams", "mirrors-upstreams.md"),
 }
 
 HEADER = """# Configuration reference

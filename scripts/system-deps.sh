@@ -9,6 +9,8 @@ command -v docker-registry >/dev/null 2>&1 || need+=(docker-registry)
 command -v skopeo >/dev/null 2>&1 || need+=(skopeo)
 command -v openssl >/dev/null 2>&1 || need+=(openssl)
 command -v busybox >/dev/null 2>&1 || need+=(busybox)
+# the data check's lock probe (tests/nexus_server): java runs it, javac rebuilds it from its source
+command -v javac >/dev/null 2>&1 || need+=(default-jdk-headless)
 [ ${#need[@]} -eq 0 ] && exit 0
 if [ "$(id -u)" -ne 0 ] || ! command -v apt-get >/dev/null 2>&1; then
   echo "system-deps: missing ${need[*]}; the real gateway tests will be skipped" \

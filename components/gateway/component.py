@@ -27,6 +27,7 @@ class NginxGatewayArgs:
     private_key_pem: pulumi.Input[str]  # secret
     registry_host: str                 # the address clients dial (first public IP or DNS name)
     tls_profile: str = "intermediate"  # components/gateway/tls_policy.py
+    cert_key_type: str = "ECDSA"       # the certificate's key: ECDSA (generated) or RSA (a provided one)
     search_target: str = "hosted"      # who answers `docker search`
 
 
@@ -47,7 +48,7 @@ class NginxGateway(pulumi.ComponentResource):
             web_upstream=f"{host}:{args.web_port}",
             registry_port=ports["registry"], web_port=ports["web"],
             push_port=ports["push"] if spec.push_port else None,
-            tls_profile=args.tls_profile, search_target=args.search_target,
+            tls_profile=args.tls_profile, cert_key_type=args.cert_key_type, search_target=args.search_target,
             cert_path=f"{gm.TLS_DIR}/tls.crt", key_path=f"{gm.TLS_DIR}/tls.key", temp_dir=gm.TMP_DIR,
             worker_shutdown_timeout=gm.worker_shutdown_timeout(spec.drain_seconds)))
 

@@ -9,7 +9,7 @@ from __future__ import annotations
 import re
 from textwrap import indent
 
-from components.gateway.tls_policy import PROFILES, TlsProfile
+from components.gateway.tls_policy import PROFILES, TlsProfile, for_key
 
 __all__ = ["render_nginx_conf", "ROUTES", "HEALTH_PATH", "SEARCH_TARGETS"]
 
@@ -189,7 +189,7 @@ def _shutdown(timeout: int | None) -> str:
 def render_nginx_conf(*, hosted_upstream: str, group_upstream: str, web_upstream: str,
                       registry_port: int, web_port: int, cert_path: str, key_path: str,
                       push_port: int | None = None, search_target: str = "hosted",
-                      tls_profile: str = "intermediate",
+                      tls_profile: str = "intermediate", cert_key_type: str = "ECDSA",
                       worker_processes: int | str = "auto", worker_connections: int = 1024,
                       timeout: int = 900, keepalive: int = 32,
                       body_buffer_size: str = "128k", proxy_buffer_size: str = "128k",
@@ -202,6 +202,7 @@ def render_nginx_conf(*, hosted_upstream: str, group_upstream: str, web_upstream
     web_port: plain HTTP to the Nexus UI/REST API, plus the readiness probe at HEALTH_PATH.
     search_target: the backend of /v1/_ping and /v1/search (`docker search`), one of SEARCH_TARGETS.
     tls_profile: the Mozilla profile of the TLS ports, a key of components.gateway.tls_policy.PROFILES.
+    cert_key_type: ECDSA (the generated certificate) or RSA (a provided one): picks the TLS 1.2 suites.
     worker_shutdown_timeout: seconds a graceful stop (SIGQUIT) or reload (SIGHUP) lets old workers finish
       their transfers before closing what is left; None keeps nginx's default (wait for ever).
     """
@@ -213,7 +214,7 @@ def render_nginx_conf(*, hosted_upstream: str, group_upstream: str, web_upstream
     if len(set(ports.values())) != len(ports):
         raise ValueError(f"listen ports must be distinct, got {ports}")
     tls = _tls_settings(_path("cert_path", cert_path), _path("key_path", key_path),
-                        PROFILES[_choice("tls_profile", tls_profile, tuple(PROFILES))])
+                        for_key(PROFILES[_choice("tls_profile", tls_profile, tuple(PROFILES))], cert_key_type))
     _choice("search_target", search_target, SEARCH_TARGETS)
     if worker_processes != "auto":
         _positive("worker_processes", worker_processes)

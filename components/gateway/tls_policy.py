@@ -8,7 +8,7 @@ of the Mozilla data sslyze ships.
 """
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 __all__ = ["TlsProfile", "PROFILES", "profile"]
 
@@ -52,6 +52,22 @@ PROFILES: dict[str, TlsProfile] = {
         max_cert_lifespan_days=90,
     ),
 }
+
+
+# Mozilla intermediate's ECDHE suites for an RSA key (a provided certificate, e.g. the original how-to's
+# rsa:4096 one): without them TLS 1.2 clients could not negotiate at all. Its DHE-RSA suites need a dhparam
+# file and are left out.
+RSA_CIPHERS = ("ECDHE-RSA-AES128-GCM-SHA256", "ECDHE-RSA-AES256-GCM-SHA384", "ECDHE-RSA-CHACHA20-POLY1305")
+KEY_TYPES = ("ECDSA", "RSA")
+
+
+def for_key(tls: TlsProfile, key_type: str) -> TlsProfile:
+    """The profile's TLS 1.2 suites for a certificate key of `key_type` (ECDSA: as listed; RSA: the RSA ones)."""
+    if key_type not in KEY_TYPES:
+        raise ValueError(f"cert_key_type must be one of {', '.join(KEY_TYPES)}, got {key_type!r}")
+    if key_type == "ECDSA" or not tls.ciphers:
+        return tls
+    return replace(tls, ciphers=RSA_CIPHERS)
 
 
 def profile(name: str) -> TlsProfile:

@@ -184,3 +184,44 @@ def docker_credential(registry: str, user: str, access: str, password: str, push
     if push_registry and access == PUSH:
         entry["push_login"] = f"docker login {push_registry} -u {user} --password-stdin"
     return entry
+
+
+# ---- roles of a user the stack does not own (Nexus' anonymous user) -------------------------------------------
+
+MIRROR_READ_ROLE = "nexus-registry-mirror-read"
+ANONYMOUS_ROLE = "nx-anonymous"     # Nexus' built-in role of its anonymous user: browse/read on EVERY repository
+
+
+def mirror_read_privileges(repositories: Sequence[str]) -> list[str]:
+    """browse/read on each mirror proxy, and nothing else (no group, no hosted)."""
+    return sorted(p for repo in repositories for p in repository_view_privileges(repo, PULL_ACTIONS))
+
+
+def user_roles_request(user: Mapping[str, Any], roles: Sequence[str]) -> dict:
+    """ApiUser for PUT /v1/security/users/{id}: the user as Nexus holds it, with `roles` instead of its own."""
+    return {"userId": user["userId"], "firstName": user.get("firstName"), "lastName": user.get("lastName"),
+            "emailAddress": user.get("emailAddress"), "status": user.get("status"),
+            "source": user.get("source") or DEFAULT_SOURCE, "roles": list(roles)}
+
+
+def plan_user_roles(current: Sequence[str], grant: Sequence[str], revoke: Sequence[str],
+                    added: Sequence[str] = (), removed: Sequence[str] = ()) -> tuple[list[str], list[str], list[str]]:
+    """(the user's new roles, the roles we hold added, the roles we hold removed).
+
+    A granted role counts as ours (`added`) when we gave it, now or earlier; one the user already held stays the
+    user's. A revoked role counts as ours (`removed`) when we took it away, now or earlier. Roles we added that are no
+    longer granted are taken away again; roles we removed that are no longer revoked are given back; any other role
+    of the user is never touched.
+    """
+    roles = [r for r in current if not (r in added and r not in grant)]
+    roles += [r for r in removed if r not in revoke and r not in roles]
+    now_added = sorted(r for r in grant if r in added or r not in current)
+    now_removed = sorted(r for r in revoke if r in removed or r in current)
+    roles = [r for r in roles if r not in revoke]
+    roles += [r for r in grant if r not in roles]
+    return sorted(roles), now_added, now_removed
+
+
+def release_user_roles(current: Sequence[str], added: Sequence[str], removed: Sequence[str]) -> list[str]:
+    """The user's roles once we give everything back: without what we added, with what we removed."""
+    return plan_user_roles(current, (), (), added, removed)[0]

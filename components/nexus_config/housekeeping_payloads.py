@@ -118,14 +118,15 @@ def invalidate_cache_command(nexus_url: str, repository: str) -> str:
 # ---- scheduled tasks -----------------------------------------------------------------------------------------
 
 def housekeeping_tasks(blob_stores: Sequence[str], hosted: str, proxy: Optional[str] = None,
-                       proxy_keep_hours: int = DEFAULT_OFFSET_HOURS) -> list[dict]:
-    """The tasks that keep the disk in check: compact every blob store; docker GC on hosted (and on the proxy when
-    it has a cleanup policy, keeping what was cached within `proxy_keep_hours`); purge stale uploads."""
+                       proxy_keep_hours: int = DEFAULT_OFFSET_HOURS, mirror_proxies: Sequence[str] = ()) -> list[dict]:
+    """The tasks that keep the disk in check: compact every blob store; docker GC on hosted (and on the proxy and the
+    mirror proxies when they have a cleanup policy, keeping what was cached within `proxy_keep_hours`); purge stale
+    uploads."""
     tasks = [_task(f"compact blob store {store}", COMPACT, blobstoreName=store) for store in blob_stores]
     tasks.append(_task(f"docker GC {hosted}", DOCKER_GC, repositoryName=hosted,
                        deployOffset=str(DEFAULT_OFFSET_HOURS)))
-    if proxy:
-        tasks.append(_task(f"docker GC {proxy}", DOCKER_GC, repositoryName=proxy, deployOffset=str(proxy_keep_hours)))
+    for cache in ([proxy] if proxy else []) + list(mirror_proxies):
+        tasks.append(_task(f"docker GC {cache}", DOCKER_GC, repositoryName=cache, deployOffset=str(proxy_keep_hours)))
     tasks.append(_task("docker incomplete uploads", UPLOAD_PURGE, age=str(DEFAULT_OFFSET_HOURS)))
     return tasks
 

@@ -1,7 +1,7 @@
 """Housekeeping: the scheduled Nexus tasks that keep the registry's disk in check (a `HousekeepingTasks` dynamic
 resource, provider in housekeeping.py): compact every blob store, delete unreferenced docker layers and manifests
-(hosted; the proxy too when it has a cleanup policy) and abandoned uploads, on one Quartz schedule.
-The cleanup policies themselves belong to the repositories (DockerRepoSet)."""
+(hosted; the proxy and the mirror proxies too when they have a cleanup policy) and abandoned uploads, on one Quartz
+schedule. The cleanup policies themselves belong to the repositories (DockerRepoSet)."""
 from __future__ import annotations
 
 from dataclasses import dataclass
@@ -21,6 +21,7 @@ class HousekeepingArgs:
     cron: str
     proxy: Optional[pulumi.Input[str]] = None        # GC the proxy too (only when it has a cleanup policy) ...
     proxy_keep_hours: int = hp.DEFAULT_OFFSET_HOURS   # ... keeping what it cached within this many hours
+    mirror_proxies: pulumi.Input[Sequence[str]] = ()  # the mirrors' proxies, GC'd like `proxy` (given with it)
     depends_on: Sequence[pulumi.Resource] = ()        # the repositories and blob stores the tasks name
 
 
@@ -29,8 +30,8 @@ class Housekeeping(pulumi.ComponentResource):
 
     def __init__(self, name: str, args: HousekeepingArgs, opts: pulumi.ResourceOptions | None = None):
         super().__init__("nexus-registry:index:Housekeeping", name, None, opts)
-        tasks = pulumi.Output.all(args.blob_stores, args.hosted, args.proxy).apply(
-            lambda v: hp.housekeeping_tasks(v[0], v[1], v[2], args.proxy_keep_hours))
+        tasks = pulumi.Output.all(args.blob_stores, args.hosted, args.proxy, args.mirror_proxies).apply(
+            lambda v: hp.housekeeping_tasks(v[0], v[1], v[2], args.proxy_keep_hours, v[3] if v[2] else ()))
         resource = HousekeepingTasks(f"{name}-tasks", nexus_url=args.nexus_url, tasks=tasks, cron=args.cron,
                                      opts=pulumi.ResourceOptions(parent=self, depends_on=list(args.depends_on)))
         self.scheduled = resource.scheduled

@@ -2,15 +2,18 @@
 Nexus REST API (dynamic providers in repositories.py, server_settings.py and housekeeping.py): the Community Edition
 EULA (accepted only when the stack says so), blob stores (with an optional soft quota), docker-hosted (push),
 docker-proxy (Docker Hub, optionally logged in, with a short negative cache), docker-group (hosted then proxy,
-pull), the cleanup policies attached to hosted and proxy, the Docker Bearer Token realm and anonymous access."""
+pull), the cleanup policies attached to hosted and proxy, the Docker Bearer Token realm and anonymous access; and a
+proxy per mirrored upstream other than Docker Hub, readable without a login (mirror_set.py)."""
 from __future__ import annotations
 
-from dataclasses import dataclass
-from typing import Optional, Sequence
+from dataclasses import dataclass, field
+from typing import Mapping, Optional, Sequence
 
 import pulumi
 
 from components.config import Repo
+from components.config_mirrors import mirror_proxies
+from components.mirrors import Mirror
 from components.nexus_config.housekeeping import CleanupPolicy
 from components.nexus_config.repositories import (
     BlobStore,
@@ -18,6 +21,7 @@ from components.nexus_config.repositories import (
     DockerHostedRepository,
     DockerProxyRepository,
 )
+from components.nexus_config.mirror_set import anonymous_mirror_read, mirror_proxy_repositories
 from components.nexus_config.server_settings import ActiveRealms, AnonymousAccess, CommunityEula
 
 DOCKER_TOKEN_REALM = "DockerToken"   # "Docker Bearer Token Realm": `docker login` fails without it
@@ -40,15 +44,21 @@ class DockerRepoSetArgs:
     proxy_cleanup_days: int = 0                         # cleanup policy days on the proxy (0 = none)
     hosted_cleanup_days: int = 0                        # cleanup policy days on hosted (0 = none)
     soft_quota: Optional[dict] = None                   # {type, limit in bytes} on every blob store
+    mirrors: Sequence[Mirror] = ()                      # stack key `mirrors`; docker.io is `proxy` itself
+    # host -> (username, password as a Pulumi secret) for a mirror's upstream (stack key `mirrorCredentials`)
+    mirror_logins: Mapping[str, tuple[str, pulumi.Input[str]]] = field(default_factory=dict)
     # What must be up before Nexus is called: its Service (awaits a ready pod) and the gateway in front.
     depends_on: Sequence[pulumi.Resource] = ()
 
 
 def blob_store_names(args: DockerRepoSetArgs) -> dict[str, str]:
-    """Repository role → blob store name: one per repository (as the how-to did) or one shared."""
+    """Repository role → blob store name: one per repository (as the how-to did) or one shared. A mirror's proxy
+    (its role is its repository name) follows the Docker Hub proxy's rule."""
+    roles = {"hosted": args.hosted.name, "proxy": args.proxy.name, "group": args.group.name,
+             **{m.repo: m.repo for m in mirror_proxies(args.mirrors)}}
     if args.shared_blob_store:
-        return {role: SHARED_BLOB_STORE for role in ("hosted", "proxy", "group")}
-    return {"hosted": args.hosted.name, "proxy": args.proxy.name, "group": args.group.name}
+        return dict.fromkeys(roles, SHARED_BLOB_STORE)
+    return roles
 
 
 class DockerRepoSet(pulumi.ComponentResource):
@@ -90,18 +100,31 @@ class DockerRepoSet(pulumi.ComponentResource):
                                       blob_store=store_of["group"], members=[hosted.name, proxy.name],
                                       http_port=args.group.port, force_basic_auth=False,
                                       v1_enabled=args.search_target == "group", opts=child)
+        mirrors = mirror_proxies(args.mirrors)
+        mirror_repos = mirror_proxy_repositories(
+            name, nexus_url=url, mirrors=mirrors, store_of=store_of,
+            negative_cache_minutes=args.negative_cache_minutes, cleanup_policies=_names_of(policies.get("proxy")),
+            logins=args.mirror_logins, opts=child)
         realms = ActiveRealms(f"{name}-realms", nexus_url=url, realms=[DOCKER_TOKEN_REALM], opts=child)
-        anonymous = AnonymousAccess(f"{name}-anonymous", nexus_url=url, enabled=args.anonymous_pull,
-                                    opts=child)
+        mirror_read = anonymous_mirror_read(name, nexus_url=url, mirrors=mirrors, proxies=list(mirror_repos.values()),
+                                            anonymous_pull=args.anonymous_pull, opts=child)
+        # On for anonymousPull, and for the mirrors: only once the anonymous user holds just what it may read.
+        anonymous = AnonymousAccess(f"{name}-anonymous", nexus_url=url, enabled=args.anonymous_pull or bool(mirrors),
+                                    opts=pulumi.ResourceOptions.merge(
+                                        child, pulumi.ResourceOptions(depends_on=mirror_read)))
 
         self.resources: Sequence[pulumi.Resource] = [eula, *stores.values(), *policies.values(), hosted, proxy,
-                                                     group, realms, anonymous]
+                                                     group, *mirror_repos.values(), realms, *mirror_read, anonymous]
         self.blob_store_names = pulumi.Output.all(*[s.name for s in stores.values()])
         self.hosted_name, self.proxy_name = hosted.name, proxy.name
+        self.mirror_proxy_names = pulumi.Output.all(*[r.name for r in mirror_repos.values()])
         self.repositories = pulumi.Output.all(hosted.name, group.name, proxy.name).apply(lambda n: {
             "hosted": {"name": n[0], "port": args.hosted.port},
             "group": {"name": n[1], "port": args.group.port},
             "proxy": {"name": n[2], "remote_url": args.proxy.remote_url},
+            # Every mirrored upstream and the proxy that caches it (docker.io: the one above).
+            "mirrors": {m.host: {"name": m.repo, "remote_url": m.remote_url, "index_type": m.index_type}
+                        for m in args.mirrors},
         })
         # Soft quota and Nexus' verdict on it, as of this run (a refresh updates the verdict).
         self.blob_stores = pulumi.Output.all(*[pulumi.Output.all(s.name, s.soft_quota, s.quota_status)

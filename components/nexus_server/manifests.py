@@ -9,6 +9,7 @@ from dataclasses import dataclass, field
 from typing import Mapping, Optional
 
 from components.k8s_meta import app_labels, checkov_skips, image_skips, metadata
+from components.nexus_server import data_check
 from components.network_policy import DNS_EGRESS, network_policy as _network_policy, pods, skips, tcp
 
 NEXUS_UID = 200              # the sonatype/nexus3 image runs as uid/gid 200
@@ -104,6 +105,10 @@ def nexus_container(spec: NexusSpec) -> dict:
     return {
         "name": "nexus",
         "image": spec.image,
+        # The data check (data_check.py) runs first and execs the image's start command; a refusal is the
+        # container's termination message, which pulumi up prints (it does not read init containers').
+        "command": data_check.command(),
+        "terminationMessagePolicy": "FallbackToLogsOnError",
         "ports": [{"name": "web", "containerPort": WEB_PORT},
                   {"name": "docker-hosted", "containerPort": spec.hosted_port},
                   {"name": "docker-group", "containerPort": spec.group_port}],
@@ -113,6 +118,7 @@ def nexus_container(spec: NexusSpec) -> dict:
             {"name": "NEXUS_SECURITY_INITIAL_PASSWORD",
              "valueFrom": {"secretKeyRef": {"name": spec.secret_name, "key": PASSWORD_KEY}}},
             {"name": "NEXUS_SECURITY_RANDOMPASSWORD", "value": "false"},
+            *data_check.env(spec.image, DATA_DIR),
         ],
         "resources": {"requests": {"cpu": spec.cpu, "memory": spec.memory},
                       "limits": {"cpu": spec.cpu_limit, "memory": spec.memory}},

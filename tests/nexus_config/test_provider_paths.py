@@ -34,6 +34,7 @@ STORED_PROVIDER_PATHS = (
     "components.nexus_config.housekeeping.HousekeepingTasksProvider",
     "components.nexus_config.accounts.RoleProvider",
     "components.nexus_config.accounts.LocalUserProvider",
+    "components.nexus_config.user_roles.UserRolesProvider",
 )
 
 

@@ -75,7 +75,9 @@ def test_outputs_for_docker_users(dev_run):
     out = dev_run.outputs
     assert out["repositories"] == {"hosted": {"name": "docker-hosted", "port": 9897},
                                    "group": {"name": "docker-group", "port": 9896},
-                                   "proxy": {"name": "docker-proxy", "remote_url": "https://registry-1.docker.io"}}
+                                   "proxy": {"name": "docker-proxy", "remote_url": "https://registry-1.docker.io"},
+                                   "mirrors": {"docker.io": {"name": "docker-proxy", "index_type": "HUB",
+                                                             "remote_url": "https://registry-1.docker.io"}}}
     assert out["docker_login"] == "docker login 127.0.0.1:30443 -u admin"
     assert out["docker_pull_example"] == "docker pull 127.0.0.1:30443/library/busybox:latest"
     assert "docker push 127.0.0.1:30443/" in out["docker_push_example"]

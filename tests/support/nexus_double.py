@@ -4,8 +4,8 @@ It reproduces what `shared/docs/nexus-api.md` documents for the calls our provid
 its section 9 (Nexus' own source at 3.89). Each behaviour names the class it follows; [inf] marks what no source
 settles. Security, authentication and the HTTP side are here; beside it in tests/support/: blob stores and
 repositories in `nexus_double_storage`; status, read-only mode, the edition signals and the EULA in
-`nexus_double_system`; roles, local users and their logins in `nexus_double_accounts`; the answer shapes in
-`nexus_double_replies`.
+`nexus_double_system`; roles, local users and their logins in `nexus_double_accounts`; who may read which docker
+repository under `/repository/<name>/v2/` in `nexus_double_docker`; the answer shapes in `nexus_double_replies`.
 
 - Realms (RealmApiResource): PUT replaces the list; unknown ids answer 400 text/plain
   `ValidationErrorXO{id='*', message='"Unknown realmIds: [X]"'}`, the message in double quotes.
@@ -36,6 +36,7 @@ from typing import TYPE_CHECKING, Any, Callable, Optional
 from urllib.parse import parse_qs, unquote, urlsplit
 
 from tests.support.nexus_double_accounts import ACCOUNT_ROUTES, AccountsEndpoints, request_payload
+from tests.support.nexus_double_docker import DockerReadEndpoints
 from tests.support.nexus_double_replies import (API, Reply, empty, frozen_error, json_reply, message_error, text_reply,
                                         unreadable_json, validation_errors)
 from tests.support.nexus_double_housekeeping import HOUSEKEEPING_ROUTES, HousekeepingEndpoints
@@ -63,7 +64,7 @@ AVAILABLE_REALMS = {
 # --------------------------------------------------------------------------------------------------------------
 # The double
 
-class NexusDouble(AccountsEndpoints, StorageEndpoints, SystemEndpoints, HousekeepingEndpoints):
+class NexusDouble(DockerReadEndpoints, AccountsEndpoints, StorageEndpoints, SystemEndpoints, HousekeepingEndpoints):
     """The double: state, fault knobs and an HTTP server. Use `with NexusDouble(...) as nexus:` or start/stop."""
 
     def __init__(self, *, password: str = "double-admin-pw", edition: str = "COMMUNITY",
@@ -249,7 +250,13 @@ class _Handler(BaseHTTPRequestHandler):
         body = self.rfile.read(int(self.headers.get("Content-Length") or 0))
         url = urlsplit(self.path)
         path = url.path
-        if not path.startswith(API + "/"):
+        docker = path.startswith("/repository/")         # the docker API, which the REST spec does not describe
+        if docker:
+            with double.lock:
+                double.counts[self.command] += 1
+                reply = double.docker_request(self.command, path, self.headers.get("Host", ""),
+                                              self.headers.get("Authorization", ""))
+        elif not path.startswith(API + "/"):
             reply = empty(404)
         else:
             below_api = path.removeprefix(API) + (f"?{url.query}" if url.query else "")
@@ -262,7 +269,7 @@ class _Handler(BaseHTTPRequestHandler):
         if reply.content_type:
             headers["Content-Type"] = reply.content_type
         double.log.append((self.command, path, reply.status))
-        if double.validator is not None:
+        if double.validator is not None and not docker:
             url = f"http://{self.headers.get('Host', f'127.0.0.1:{double.port}')}{self.path}"
             double.validator.check(self.command, url, dict(self.headers), body, reply, headers)
         try:
@@ -271,8 +278,9 @@ class _Handler(BaseHTTPRequestHandler):
                 self.send_header(key, value)
             self.send_header("Content-Length", str(len(reply.body)))
             self.end_headers()
-            self.wfile.write(reply.body)
+            if self.command != "HEAD":
+                self.wfile.write(reply.body)
         except (BrokenPipeError, ConnectionResetError):
             pass                                    # the client gave up (timeout test)
 
-    do_GET = do_POST = do_PUT = do_DELETE = _serve
+    do_GET = do_HEAD = do_POST = do_PUT = do_DELETE = _serve
