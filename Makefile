@@ -4,7 +4,7 @@ VENV   := venv
 PY     := $(VENV)/bin/python
 STACK  ?= dev
 
-.PHONY: up test docs venv system-deps bench bench-load bench-mirror clean
+.PHONY: up doctor test docs venv system-deps bench bench-load bench-mirror clean
 
 $(VENV)/.installed: requirements.txt requirements-dev.txt
 	$(PYTHON) -m venv $(VENV)
@@ -20,9 +20,14 @@ $(VENV)/checkov/.installed: requirements-checkov.txt $(VENV)/.installed
 
 venv: $(VENV)/.installed $(VENV)/checkov/.installed
 
-## make up: local file backend, the dev stack, `pulumi up` on the current kube context.
+## make up: `make doctor`'s checks, local file backend, the dev stack, `pulumi up` on the current kube context.
 up: $(VENV)/.installed
 	STACK=$(STACK) bash scripts/up.sh
+
+## make doctor: what `make up` needs (Pulumi CLI >= 3.139, a reachable kube context, the dev stack's NodePorts
+## on 127.0.0.1), one line each; exits non-zero when one is missing. Creates nothing.
+doctor:
+	@STACK=$(STACK) bash scripts/doctor.sh
 
 ## make test: every test layer (mocks, Nexus API double, real nginx/registry gateway).
 test: venv system-deps

@@ -6,8 +6,8 @@ cd "$(dirname "$0")/.."
 STACK=${STACK:-dev}
 export PATH="$PWD/venv/bin:$PATH"
 
-command -v pulumi >/dev/null || { echo "the Pulumi CLI is required: https://www.pulumi.com/docs/install/" >&2; exit 1; }
-command -v kubectl >/dev/null && echo "kube context: $(kubectl config current-context 2>/dev/null || echo '(none)')"
+# Nothing is created unless `make doctor`'s checks pass: Pulumi CLI, kube context, the stack's NodePorts.
+STACK=$STACK bash scripts/doctor.sh
 
 if ! pulumi whoami >/dev/null 2>&1; then
   mkdir -p .state

@@ -1,5 +1,9 @@
 """A small Nexus Repository 3 REST client: retries, readable errors, readiness wait, read-only mode, edition.
 
+A URL that cannot even be connected to (refused, unresolvable, unroutable) is given up on after
+`unreachable_timeout` (reach.py says why and what to tell the operator); a Nexus answering 502/503 is waited for up
+to `ready_timeout`. Time is read and slept through a `Clock`, so tests run the production waits without waiting.
+
 The client is built inside each provider method and opens a new `requests.Session` per request, so nothing
 live (sessions, sockets, credentials) is ever kept on a provider object that Pulumi pickles.
 Credentials are only passed to `requests` as Basic auth; they never appear in messages or logs.
@@ -14,16 +18,16 @@ from dataclasses import dataclass
 from typing import Any, Callable, Optional
 
 import requests
-from urllib3.exceptions import ConnectTimeoutError, NewConnectionError
+from urllib3.exceptions import ConnectTimeoutError, NameResolutionError, NewConnectionError
 
 from components.nexus_config.edition import (PRO, SYSTEM_INFORMATION_PATH, UNKNOWN, ServerInfo,
                                       edition_from_system_information, unknown_edition)
+from components.nexus_config.reach import DEFAULT_NAMESPACE, URL_KEY, unreachable_message
 from components.nexus_config.read_only import READ_ONLY_PATH, ReadOnlyState, is_frozen_answer, read_only_message
 
 API_BASE = "/service/rest"
 ADMIN_USER = "admin"
 PASSWORD_KEY = "adminPassword"              # stack config key read by the providers' configure()
-URL_KEY = "nexusUrl"                        # stack config key the program derives nexus_url from
 EULA_KEY = "acceptEula"                     # stack config key the program passes as CommunityEula's `accepted`
 RETRY_STATUSES = frozenset({502, 503, 504})  # gateway / "Nexus is starting" (not read-only mode); never 4xx
 _VALIDATION_ERROR_XO = re.compile(r"^ValidationErrorXO\{id='(?P<id>[^']*)', message='(?P<message>.*)'\}$", re.DOTALL)
@@ -34,13 +38,15 @@ log = logging.getLogger(__name__)
 @dataclass(frozen=True)
 class ClientSettings:
     """Timeouts and retry budget. Production defaults; tests pass small values."""
-    timeout: float = 30.0            # seconds per request (connect and read)
+    timeout: float = 30.0            # seconds per request to answer, once connected
+    connect_timeout: float = 10.0    # seconds to open a connection (an address nothing answers fails after this)
     attempts: int = 5                # tries per request on connection errors, timeouts and 502/503/504
     backoff: float = 1.0             # first retry delay in seconds, doubled each time ...
     max_backoff: float = 16.0        # ... up to this
     ready_timeout: float = 600.0     # deadline for /v1/status and /v1/status/writable to answer 200
     ready_interval: float = 5.0      # seconds between readiness polls
     settle_time: float = 60.0        # after an ambiguous create failure: how long to watch for the object
+    unreachable_timeout: float = 60.0  # how long no connection can be opened before the URL is called wrong
 
     def delay(self, attempt: int) -> float:
         return min(self.backoff * 2 ** (attempt - 1), self.max_backoff)
@@ -95,6 +101,10 @@ class NexusForbiddenError(NexusApiError):
 
 class NexusUnavailableError(NexusError):
     """No usable answer (connection refused, timeout, 502/503/504) within the retry budget or deadline."""
+
+
+class NexusUnreachableError(NexusUnavailableError):
+    """No connection could be opened to the URL (refused, unresolvable, unroutable) for `unreachable_timeout`."""
 
 
 class NexusConflictError(NexusError):
@@ -162,15 +172,34 @@ class PlainText(str):
 # --------------------------------------------------------------------------------------------------------------
 # Client
 
+class Clock:
+    """Monotonic seconds and sleeping: the client's only source of time. Tests pass one whose sleep() just moves
+    its own time on, so the production waits (ClientSettings()) run without waiting."""
+
+    def now(self) -> float:
+        return time.monotonic()
+
+    def sleep(self, seconds: float) -> None:
+        time.sleep(seconds)
+
+
+SYSTEM_CLOCK = Clock()
+
+
 class NexusClient:
     def __init__(self, base_url: str, password: str, settings: ClientSettings = ClientSettings(), *,
-                 user: str = ADMIN_USER, progress: Optional[Callable[[str], None]] = None):
+                 user: str = ADMIN_USER, progress: Optional[Callable[[str], None]] = None,
+                 namespace: str = DEFAULT_NAMESPACE, clock: Clock = SYSTEM_CLOCK):
         self.base_url = base_url.rstrip("/")
         self._auth = (user, password)
         self.settings = settings
         self._progress = progress or log.info
+        self.namespace = namespace                     # where Nexus runs: for the port-forward recipe (reach.py)
+        self._clock = clock
         self.server: Optional[ServerInfo] = None      # from the Server header of the last answer that had one
         self._answered = False                         # whether any answer came back yet
+        self._connected = False                        # whether any connection was opened yet
+        self._unreachable_since: Optional[float] = None   # when the first try that could not connect began
         self._edition: Optional[ServerInfo] = None     # settled by edition()
 
     def __repr__(self) -> str:                         # never shows the credentials
@@ -224,9 +253,13 @@ class NexusClient:
                 uncertain = uncertain or response.status_code != 503   # 503: Nexus (or nginx) did nothing
             if attempt < self.settings.attempts:
                 delay = self.settings.delay(attempt)
+                if self._hopeless(delay):
+                    break
                 self._progress(f"{method} {self._where(path)}: {last_problem}; retry {attempt}/"
                                f"{self.settings.attempts - 1} in {delay:g}s")
-                time.sleep(delay)
+                self._clock.sleep(delay)
+        if self._unreachable():
+            raise self._unreachable_error(last_problem)
         raise NexusUnavailableError(
             f"{method} {self._where(path)} failed after {self.settings.attempts} attempts: {last_problem}. "
             f"Check that Nexus is running and that nexus_url (stack config key `{URL_KEY}`) points at it",
@@ -236,13 +269,38 @@ class NexusClient:
         headers, payload = {"Accept": "application/json"}, {"json": body}
         if isinstance(body, PlainText):                 # e.g. change-password: the raw text, not JSON
             headers["Content-Type"], payload = "text/plain; charset=UTF-8", {"data": body.encode()}
-        with requests.Session() as session:
-            response = session.request(method, self.base_url + API_BASE + path, **payload,
-                                       auth=self._auth if auth else None, timeout=self.settings.timeout,
-                                       headers=headers, allow_redirects=False)
+        started = self._clock.now()
+        try:
+            with requests.Session() as session:
+                response = session.request(method, self.base_url + API_BASE + path, **payload,
+                                           auth=self._auth if auth else None, headers=headers, allow_redirects=False,
+                                           timeout=(self.settings.connect_timeout, self.settings.timeout))
+        except requests.exceptions.RequestException as exc:
+            if _may_have_arrived(exc):
+                self._connected = True
+            elif self._unreachable_since is None:
+                self._unreachable_since = started
+            raise
         self.server = ServerInfo.parse(response.headers.get("Server")) or self.server
-        self._answered = True
+        self._answered = self._connected = True
         return response
+
+    # ---- a URL nothing can be connected to (reach.py) ---------------------------------------------------------
+    def _unreachable(self) -> bool:
+        """Whether no try has opened a connection yet (and one has failed). Once anything connected, the URL is
+        right: whatever fails later is waited for like a starting Nexus."""
+        return not self._connected and self._unreachable_since is not None
+
+    def _hopeless(self, pause: float) -> bool:
+        """Whether a next try, after `pause`, could not end within `unreachable_timeout` of the first failed one."""
+        if not self._unreachable():
+            return False
+        ends = self._clock.now() + pause + self.settings.connect_timeout
+        return ends - self._unreachable_since > self.settings.unreachable_timeout
+
+    def _unreachable_error(self, problem: str) -> NexusUnreachableError:
+        waited = self._clock.now() - (self._unreachable_since or 0.0)
+        return NexusUnreachableError(unreachable_message(self.base_url, problem, waited, self.namespace))
 
     def _checked(self, response: requests.Response, method: str, path: str, missing_ok: bool,
                  uncertain: bool) -> Optional[requests.Response]:
@@ -262,8 +320,8 @@ class NexusClient:
     def wait_until_ready(self) -> ServerInfo | None:
         """Block until /v1/status and then /v1/status/writable answer 200, or raise at the deadline. A Nexus that is
         readable but frozen (read-only mode) raises NexusReadOnlyError at once: waiting would not end it."""
-        deadline = time.monotonic() + self.settings.ready_timeout
-        started = time.monotonic()
+        started = self._clock.now()
+        deadline = started + self.settings.ready_timeout
         for path in ("/v1/status", "/v1/status/writable"):
             while True:
                 problem = self._probe(path)
@@ -273,15 +331,21 @@ class NexusClient:
                     state = self.read_only_state()
                     if state is not None and state.frozen:
                         raise self._read_only_error(f"GET {API_BASE}{path} answered {problem}", state)
-                waited = time.monotonic() - started
-                if time.monotonic() + self.settings.ready_interval > deadline:
+                now = self._clock.now()
+                out_of_time = now + self.settings.ready_interval > deadline
+                if self._hopeless(self.settings.ready_interval) or (out_of_time and self._unreachable()):
+                    raise self._unreachable_error(problem)
+                waited = now - started
+                if out_of_time:
                     raise NexusUnavailableError(
                         f"Nexus at {self.base_url} was not ready after {waited:.0f}s (GET {API_BASE}{path}: "
                         f"{problem}). Check the Nexus pod and that nexus_url (stack config key `{URL_KEY}`) "
                         f"points at it")
+                budget = min(self.settings.unreachable_timeout, self.settings.ready_timeout) if self._unreachable() \
+                    else self.settings.ready_timeout
                 self._progress(f"waiting for Nexus at {self.base_url}: GET {API_BASE}{path}: {problem} "
-                               f"({waited:.0f}s of {self.settings.ready_timeout:g}s)")
-                time.sleep(self.settings.ready_interval)
+                               f"({waited:.0f}s of {budget:g}s)")
+                self._clock.sleep(self.settings.ready_interval)
         return self.server
 
     def _probe(self, path: str) -> Optional[str]:
@@ -344,12 +408,20 @@ def _may_have_arrived(exc: requests.exceptions.RequestException) -> bool:
     return not isinstance(reason, (NewConnectionError, ConnectTimeoutError))
 
 
+# What the OS says when a connection cannot be opened, as the message shows it (urllib3 keeps only its text).
+_CONNECT_FAILURES = ("connection refused", "no route to host", "network is unreachable")
+
+
 def _describe(exc: requests.exceptions.RequestException) -> str:
     if isinstance(exc, requests.exceptions.ConnectTimeout):
         return "connection timed out"
     if isinstance(exc, requests.exceptions.Timeout):
         return "timed out"
     if isinstance(exc, requests.exceptions.ConnectionError):
-        reason = str(exc)
-        return "connection refused" if "refused" in reason.lower() else f"connection failed ({type(exc).__name__})"
+        reason = getattr(exc.args[0], "reason", None) if exc.args else None
+        if isinstance(reason, NameResolutionError):
+            return "the host name does not resolve"
+        text = str(exc).lower()
+        return next((failure for failure in _CONNECT_FAILURES if failure in text),
+                    f"connection failed ({type(exc).__name__})")
     return type(exc).__name__

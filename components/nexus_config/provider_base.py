@@ -9,7 +9,8 @@ provider process, which then calls `configure()` with the stack config.
 Read-only mode: a frozen Nexus is recognised at once, before any write (`wait_until_ready`) and from a write's 503,
 and reported with how to leave it (read_only.py); it is never retried as if Nexus were starting.
 
-Credentials: user `admin`, password from the stack config key `adminPassword` (read in `configure()` only).
+Credentials: user `admin`, password from the stack config key `adminPassword` (read in `configure()` only, with
+`namespace`, which the error for an unreachable `nexusUrl` names in its port-forward recipe).
 The password lives on the configured provider instance, is dropped when the provider is pickled
 (`__getstate__`), and is never an input, an output, a log line or part of an error message.
 """
@@ -40,6 +41,7 @@ from components.nexus_config.client import (
     NexusConflictError,
     NexusError,
 )
+from components.nexus_config.reach import DEFAULT_NAMESPACE, NAMESPACE_KEY
 
 
 class NexusProvider(ResourceProvider):
@@ -48,6 +50,7 @@ class NexusProvider(ResourceProvider):
     fields: ClassVar[tuple[f.Field, ...]]
     kept_when_adopted: ClassVar[tuple[str, ...]] = ()   # what an adopted object keeps as Nexus holds it
     _password: Optional[str] = None        # set only by configure(); a class default of None, never a secret
+    _namespace: str = DEFAULT_NAMESPACE    # set by configure(): for the port-forward recipe (reach.py)
 
     def __init__(self, settings: Optional[ClientSettings] = None) -> None:
         super().__init__()
@@ -55,6 +58,7 @@ class NexusProvider(ResourceProvider):
 
     def configure(self, req: ConfigureRequest) -> None:
         self._password = req.config.get(PASSWORD_KEY)
+        self._namespace = req.config.get(NAMESPACE_KEY) or DEFAULT_NAMESPACE
 
     def __getstate__(self) -> dict:
         # A provider configured in this process must not carry the password into a pickle.
@@ -95,7 +99,8 @@ class NexusProvider(ResourceProvider):
             raise NexusError(f"no Nexus admin password: the provider reads the `{PASSWORD_KEY}` stack config key; "
                              f"set it with `pulumi config set --secret {PASSWORD_KEY} <password>`")
         # Progress (retries, readiness waits) goes to the engine when there is one, else to stderr.
-        return NexusClient(url, self._password, self.settings, progress=pulumi.log.info)
+        return NexusClient(url, self._password, self.settings, progress=pulumi.log.info,
+                           namespace=self._namespace)
 
 
 class NamedObjectProvider(NexusProvider):

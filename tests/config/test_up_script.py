@@ -17,6 +17,7 @@ PROMPT = "Current admin password of your existing Nexus, or empty to generate on
 FAKE_PULUMI = """#!/bin/sh
 echo "pulumi $*" >> "$RECORD"
 case "$1 $2" in
+  "version "*) echo v3.200.0 ;;                  # make doctor's check, which up.sh runs first
   "whoami "*) echo '{"url": "https://api.pulumi.example"}' ;;
   "config get") exit 1 ;;                       # no adminPassword set yet
   "config set") if [ "$3" = "--secret" ]; then printf '%s=' "$4" >> "$RECORD"; cat >> "$RECORD"; echo >> "$RECORD"; fi ;;

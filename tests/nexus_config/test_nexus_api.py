@@ -7,7 +7,8 @@ import threading
 import pytest
 
 from components.nexus_config.client import (NexusApiError, NexusAuthError, NexusClient, NexusEditionError,
-                                  NexusForbiddenError, NexusUnavailableError, ServerInfo, error_messages)
+                                  NexusForbiddenError, NexusUnavailableError, NexusUnreachableError, ServerInfo,
+                                  error_messages)
 from tests.support.nexus_fixtures import FAST, client_for
 from tests.support.nexus_double import empty, message_error, validation_errors
 
@@ -113,7 +114,8 @@ def test_503_beyond_the_budget_is_a_clear_error(nexus):
 def test_refused_connection_is_retried_then_a_clear_error(nexus):
     nexus.stop()
     client, progress = client_for(nexus)
-    with pytest.raises(NexusUnavailableError, match="failed after 3 attempts: connection refused") as info:
+    with pytest.raises(NexusUnreachableError, match=r"cannot reach Nexus at .*`nexusUrl`.*: connection refused") \
+            as info:
         client.get(REALMS)
     assert len(progress) == 2 and all("connection refused" in line for line in progress)
     assert info.value.uncertain is False          # nothing reached Nexus

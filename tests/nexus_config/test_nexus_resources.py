@@ -331,7 +331,7 @@ def test_create_failing_with_nexus_400_surfaces_its_message_once(nexus):
 
 def test_create_against_a_stopped_nexus_is_a_clear_error(nexus):
     nexus.stop()
-    with pytest.raises(NexusUnavailableError, match="not ready.*connection refused.*nexusUrl"):
+    with pytest.raises(NexusUnavailableError, match="cannot reach Nexus at .*nexusUrl.*connection refused.*port-forward"):
         make_hosted(nexus)
 
 
