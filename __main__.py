@@ -17,6 +17,8 @@ from components.cluster_pull.manifests import NodeTrustSpec
 from components.config import load_settings
 from components.gateway import NginxGateway, NginxGatewayArgs
 from components.gateway.manifests import GatewaySpec
+from components.monitoring import Monitoring, MonitoringArgs
+from components.monitoring.manifests import MonitoringSpec
 from components.nexus_config import (DockerAccounts, DockerAccountsArgs, DockerRepoSet, DockerRepoSetArgs,
                                      Housekeeping, HousekeepingArgs)
 from components.nexus_config.housekeeping_payloads import invalidate_cache_command
@@ -25,6 +27,7 @@ from components.nexus_server.manifests import NexusSpec
 from components.tls import SelfSignedCert, SelfSignedCertArgs
 
 settings = load_settings()
+monitoring = settings.monitoring
 admin_password = pulumi.Output.secret(settings.admin_password.reveal())
 
 cert = SelfSignedCert("registry-tls", SelfSignedCertArgs(
@@ -46,6 +49,7 @@ gateway_spec = GatewaySpec(
     push_port=settings.push_port,
     drain_seconds=settings.gateway_drain_seconds,
     network_policy=settings.network_policies,
+    exporter_image=monitoring.exporter_image if monitoring else None,
 )
 
 nexus = NexusServer("nexus", NexusServerArgs(
@@ -66,6 +70,7 @@ nexus = NexusServer("nexus", NexusServerArgs(
         network_policy=settings.network_policies,
         client_labels=gateway_spec.labels,
         egress_ports=settings.proxy_egress_ports,
+        metrics_scrape=monitoring is not None,
     ),
     admin_password=admin_password,
     create_namespace=settings.create_namespace,
@@ -177,6 +182,23 @@ if settings.smoke:
         pull_password=accounts.first_pull_password if accounts else None,
         triggers=[gateway.registry_address, cert.ca_cert_pem, repos.repositories],
         depends_on=[*repos.resources, *(accounts.resources if accounts else [])],
+    ))
+
+if monitoring:
+    quota = upkeep.soft_quota
+    Monitoring("monitoring", MonitoringArgs(
+        spec=MonitoringSpec(name="registry-monitoring", namespace=settings.namespace, operator=monitoring.operator,
+                            extra_labels=dict(monitoring.labels)),
+        nexus_url=nexus_url,
+        nexus_labels=nexus.pod_labels, nexus_port="web",
+        gateway_labels=gateway_spec.labels, gateway_port="metrics",
+        component_limit=monitoring.component_limit,
+        cert_not_after=cert.not_after,
+        cert_early_renewal_hours=settings.cert_early_renewal_hours,
+        data_claim=None if settings.uses_host_path else nexus.claim_name,
+        quota=(quota.type, quota.limit) if quota else None,
+        rotation=settings.credentials_rotation,
+        depends_on=[nexus.service, gateway.service, *repos.resources],
     ))
 
 registry = gateway.registry_address

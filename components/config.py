@@ -11,6 +11,7 @@ from typing import Mapping, Optional
 from urllib.parse import urlparse
 
 from components.config_housekeeping import NO_VOLUME_SIZE, DockerHubLogin, Housekeeping, read_housekeeping
+from components.config_monitoring import Monitoring, read_monitoring
 from components.config_keys import KEYS, KEYS_BY_NAME, PROJECT, SECRET_BY_RULE, KeySpec  # noqa: F401 (re-exported)
 from components.config_reader import ConfigProblem, ConfigReader, Secret, SettingsError  # noqa: F401
 from components.config_values import (
@@ -101,6 +102,7 @@ class Settings:
     push_users: tuple[str, ...] = ()
     pull_users: tuple[str, ...] = ()
     credentials_rotation: str = "1"
+    monitoring: Optional[Monitoring] = None          # None: monitoring is off
 
     @property
     def registry_host(self) -> str:
@@ -279,6 +281,7 @@ def parse_settings(raw: Mapping[str, Optional[str]], secret_keys: frozenset[str]
         push_users=push_users,
         pull_users=pull_users,
         credentials_rotation=v("credentialsRotation", check_rotation),
+        **read_monitoring(r),
     )
     if r.problems:
         raise SettingsError(r.problems)

@@ -75,6 +75,11 @@ KEYS: tuple[KeySpec, ...] = (
     KeySpec("pushUsers", "array", []),
     KeySpec("pullUsers", "array", []),
     KeySpec("credentialsRotation", "string", "1"),
+    KeySpec("monitoring", "boolean", False),
+    KeySpec("prometheusOperator", "boolean", False),
+    KeySpec("componentLimit", "integer", 40000),
+    KeySpec("gatewayExporterImage", "string", "ghcr.io/google/mtail:3.0.8"),
+    KeySpec("monitoringLabels", "array", []),
 )
 KEYS_BY_NAME = {k.name: k for k in KEYS}
 SECRET_BY_RULE = ("adminPassword", "sshPrivateKey", "dockerHubToken")

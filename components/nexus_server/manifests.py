@@ -38,6 +38,7 @@ class NexusSpec:
     network_policy: bool = True
     client_labels: Mapping[str, str] = field(default_factory=dict)  # the pods allowed to reach Nexus' ports
     egress_ports: tuple[int, ...] = (443,)                          # where the proxy repository connects
+    metrics_scrape: bool = False    # monitoring: Prometheus (anywhere in the cluster) scrapes the web port
 
     @property
     def ports(self) -> tuple[int, ...]:
@@ -174,12 +175,15 @@ def deployment(spec: NexusSpec) -> dict:
 
 
 def network_policy(spec: NexusSpec) -> Optional[dict]:
-    """Nexus' ports answer only the gateway pods; Nexus connects only to DNS and the proxy remote."""
+    """Nexus' ports answer only the gateway pods; Nexus connects only to DNS and the proxy remote. With
+    monitoring, the web port also answers any pod of the cluster: Prometheus' namespace and labels differ per
+    installation, and the same port is public through the gateway's web port anyway."""
     if not spec.network_policy:
         return None
-    return _network_policy(spec, spec.name,
-                           ingress=[{"from": [pods(spec.client_labels)], "ports": tcp(spec.ports)}],
-                           egress=[DNS_EGRESS, {"ports": tcp(spec.egress_ports)}])
+    ingress = [{"from": [pods(spec.client_labels)], "ports": tcp(spec.ports)}]
+    if spec.metrics_scrape:
+        ingress.append({"from": [{"namespaceSelector": {}}], "ports": tcp([WEB_PORT])})
+    return _network_policy(spec, spec.name, ingress=ingress, egress=[DNS_EGRESS, {"ports": tcp(spec.egress_ports)}])
 
 
 def service(spec: NexusSpec) -> dict:
