@@ -9,7 +9,8 @@ command -v docker-registry >/dev/null 2>&1 || need+=(docker-registry)
 command -v skopeo >/dev/null 2>&1 || need+=(skopeo)
 command -v openssl >/dev/null 2>&1 || need+=(openssl)
 command -v busybox >/dev/null 2>&1 || need+=(busybox)
-command -v promtool >/dev/null 2>&1 || need+=(prometheus)   # promtool: check/test the alert rules
+command -v promtool >/dev/null 2>&1 && command -v prometheus >/dev/null 2>&1 \
+  || need+=(prometheus)                                     # promtool and the server: the alert rules, for real
 command -v mtail >/dev/null 2>&1 || need+=(mtail)           # the gateway's metrics exporter, run for real
 [ ${#need[@]} -eq 0 ] && exit 0
 if [ "$(id -u)" -ne 0 ] || ! command -v apt-get >/dev/null 2>&1; then

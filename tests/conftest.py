@@ -27,8 +27,9 @@ LAYERS = {
     "busybox": ("busybox layer (the node-trust DaemonSet's script under busybox sh and applets, as in its image)",
                 ("busybox",),
                 "as root: bash scripts/system-deps.sh (Debian/Ubuntu)"),
-    "monitoring": ("monitoring layer (promtool on the alert rules and dashboard queries; nginx and mtail on 127.0.0.1)",
-                   ("promtool", "mtail", "nginx", "docker-registry"),
+    "monitoring": ("monitoring layer (promtool on the alert rules and dashboard queries; nginx, mtail and "
+                   "Prometheus on 127.0.0.1)",
+                   ("promtool", "prometheus", "mtail", "nginx", "docker-registry"),
                    "as root: bash scripts/system-deps.sh (Debian/Ubuntu)"),
     "checkov": ("checkov layer (the manifest scanner, its own venv: it pins packaging<24)",
                 (str(CHECKOV),),
