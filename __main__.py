@@ -187,8 +187,8 @@ if settings.smoke:
 if monitoring:
     quota = upkeep.soft_quota
     Monitoring("monitoring", MonitoringArgs(
-        spec=MonitoringSpec(name="registry-monitoring", namespace=settings.namespace, operator=monitoring.operator,
-                            extra_labels=dict(monitoring.labels)),
+        spec=MonitoringSpec(name="registry-monitoring", namespace=settings.namespace,
+                            operator=monitoring.operator, extra_labels=dict(monitoring.labels)),
         nexus_url=nexus_url,
         nexus_labels=nexus.pod_labels, nexus_port="web",
         gateway_labels=gateway_spec.labels, gateway_port="metrics",

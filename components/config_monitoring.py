@@ -18,7 +18,7 @@ RESERVED_PREFIX = "app.kubernetes.io/"
 
 @dataclass(frozen=True)
 class Monitoring:
-    operator: bool                         # prometheusOperator: ServiceMonitors + PrometheusRule (its CRDs exist)
+    operator: bool                         # prometheusOperator: ServiceMonitors + PrometheusRule
     component_limit: int                   # componentLimit
     exporter_image: str                    # gatewayExporterImage (the mtail sidecar)
     labels: tuple[tuple[str, str], ...] = ()   # monitoringLabels, e.g. (("release", "kube-prometheus-stack"),)
@@ -28,7 +28,8 @@ def parse_label(item: str) -> tuple[str, str]:
     """'key=value' -> (key, value), both valid Kubernetes label parts; the stack's own labels stay its own."""
     key, sep, value = item.partition("=") if isinstance(item, str) else ("", "", "")
     if not sep or not LABEL_KEY_RE.match(key) or not LABEL_VALUE_RE.match(value):
-        raise ValueError("must be key=value with a Kubernetes label key and value, e.g. release=kube-prometheus-stack")
+        raise ValueError("must be key=value with a Kubernetes label key and value, "
+                         "e.g. release=kube-prometheus-stack")
     if key.startswith(RESERVED_PREFIX):
         raise ValueError(f"{RESERVED_PREFIX}* labels are the stack's own")
     return key, value
@@ -45,7 +46,8 @@ def read_monitoring(r: Any) -> dict:
         r.fail("monitoringLabels", duplicate, "is listed twice")
     enabled = r.value("monitoring")
     if operator and not enabled:
-        r.fail("prometheusOperator", operator, "needs monitoring: true (it chooses how monitoring's objects are made)")
+        r.fail("prometheusOperator", operator,
+               "needs monitoring: true (it chooses how monitoring's objects are made)")
     if not enabled:
         return {"monitoring": None}
     return {"monitoring": Monitoring(operator=bool(operator), component_limit=limit, exporter_image=image,

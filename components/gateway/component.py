@@ -60,9 +60,9 @@ class NginxGateway(pulumi.ComponentResource):
         secret = k8s.core.v1.Secret(f"{name}-tls", metadata=tls["metadata"], type=tls["type"],
                                     string_data=tls["stringData"], opts=after_config)
         # The certificate is public: hashing it with the config rolls the pods when either changes.
-        # The exporter's program rides in the same ConfigMap: hashing all of its data rolls the pods on any change.
-        digest = pulumi.Output.all(nginx_conf, args.cert_pem, *[v for k, v in cm["data"].items() if k != "nginx.conf"]
-                                   ).apply(lambda parts: checksum(*parts))
+        # The exporter's program rides in the same ConfigMap: hashing all of it rolls the pods on any change.
+        extra = [v for k, v in cm["data"].items() if k != "nginx.conf"]
+        digest = pulumi.Output.all(nginx_conf, args.cert_pem, *extra).apply(lambda parts: checksum(*parts))
         deploy = gm.deployment(spec, digest)
         deployment = k8s.apps.v1.Deployment(f"{name}-deployment", metadata=deploy["metadata"],
                                             spec=deploy["spec"],

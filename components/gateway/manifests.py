@@ -112,7 +112,8 @@ def accepted_findings(spec: GatewaySpec) -> dict[str, str]:
 
 
 _HARDENED = {"runAsNonRoot": True, "runAsUser": NGINX_UID, "runAsGroup": NGINX_UID,
-             "allowPrivilegeEscalation": False, "readOnlyRootFilesystem": True, "capabilities": {"drop": ["ALL"]}}
+             "allowPrivilegeEscalation": False, "readOnlyRootFilesystem": True,
+             "capabilities": {"drop": ["ALL"]}}
 
 
 def exporter_container(spec: GatewaySpec) -> dict:

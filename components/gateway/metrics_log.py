@@ -6,8 +6,9 @@ only totals (connections, requests); it cannot tell hosted from group from a mir
 access-log line has all of it. nginx sends it over syslog/UDP to mtail in the same pod: UDP never blocks a
 worker, so a slow or restarting exporter can lose counts but never slows a pull (a file would need rotation,
 a FIFO blocks nginx when full). The route label is the value of the gateway's routing variable
-(nginx_conf.py: `$registry_upstream`, the map's result), so every route the map learns, mirrors included,
-shows up as its own label value without a list here.
+(nginx_conf.py: `$registry_upstream`, the map's result), so every route the map learns, mirrors included
+(route names such as `mirror_ghcr.io` or `mirror_registry:5000`), shows up as its own label value without a
+list here.
 
 Pure text; tests run both under Debian's nginx and mtail (tests/monitoring/test_gateway_metrics_real.py).
 """
@@ -69,7 +70,7 @@ def mtail_program() -> str:
         "counter gateway_received_bytes_total by route",
         "counter gateway_sent_bytes_total by route",
         "",
-        r"/route=(?P<route>[A-Za-z0-9_.-]+) method=(?P<method>\S+) status=(?P<status>\d{3}) "
+        r"/route=(?P<route>[A-Za-z0-9_.:-]+) method=(?P<method>\S+) status=(?P<status>\d{3}) "
         r"in=(?P<received>\d+) out=(?P<sent>\d+) uri=(?P<uri>.*)$/ {",
         "  gateway_received_bytes_total[$route] += $received",
         "  gateway_sent_bytes_total[$route] += $sent",

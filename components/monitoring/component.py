@@ -38,23 +38,22 @@ class MonitoringArgs:
 
 
 class Monitoring(pulumi.ComponentResource):
-    password: pulumi.Output[str]                # secret
+    user: pulumi.Output[str]                    # the metrics user's id (its password: the Secret only)
 
     def __init__(self, name: str, args: MonitoringArgs, opts: pulumi.ResourceOptions | None = None):
         super().__init__("nexus-registry:index:Monitoring", name, None, opts)
         spec = args.spec
         self._after = list(args.depends_on)
         managed_by = f"managed by Pulumi stack {pulumi.get_project()}/{pulumi.get_stack()}"
-        # Nexus' objects need Nexus configured; the Kubernetes objects need the namespace (which Nexus' Service waits on)
+        # Nexus' objects need Nexus configured; the Kubernetes ones the namespace (Nexus' Service waits for it)
         after_nexus = pulumi.ResourceOptions(parent=self, depends_on=self._after)
         role = Role(f"{name}-role", nexus_url=args.nexus_url, name=METRICS_ROLE,
-                    description=f"read Nexus' metrics endpoints ({managed_by})", privileges=list(METRICS_PRIVILEGES),
-                    opts=after_nexus)
+                    description=f"read Nexus' metrics endpoints ({managed_by})",
+                    privileges=list(METRICS_PRIVILEGES), opts=after_nexus)
         user = LocalUser(f"{name}-user", nexus_url=args.nexus_url, name=METRICS_USER, roles=[role.name],
                          last_name=managed_by, rotation=args.rotation, opts=after_nexus)
-        self.password = pulumi.Output.secret(user.password)
-
-        secret = mm.scrape_secret(spec, user.name, self.password)
+        self.user = user.name
+        secret = mm.scrape_secret(spec, user.name, pulumi.Output.secret(user.password))
         k8s.core.v1.Secret(f"{name}-scrape-auth", metadata=secret["metadata"], type=secret["type"],
                            string_data=secret["stringData"], opts=after_nexus)
 
@@ -65,18 +64,21 @@ class Monitoring(pulumi.ComponentResource):
             cert_not_after=epoch_seconds(end) if end else None,
             cert_early_renewal_hours=args.cert_early_renewal_hours)))
         if spec.operator:
-            for monitor in (mm.nexus_service_monitor(spec, args.nexus_labels, args.nexus_port),
-                            mm.gateway_service_monitor(spec, args.gateway_labels, args.gateway_port)):
-                self._custom(monitor, f"{name}-{monitor['metadata']['name'].removeprefix(spec.name + '-')}-monitor")
+            monitors = {"nexus": mm.nexus_service_monitor(spec, args.nexus_labels, args.nexus_port),
+                        "gateway": mm.gateway_service_monitor(spec, args.gateway_labels, args.gateway_port)}
+            for target, monitor in monitors.items():
+                self._custom(monitor, f"{name}-{target}-monitor")
             self._custom(mm.prometheus_rule(spec, groups), f"{name}-rules")
         else:
             rules = mm.rules_config_map(spec, groups.apply(mm.rules_text))
-            k8s.core.v1.ConfigMap(f"{name}-rules", metadata=rules["metadata"], data=rules["data"], opts=after_nexus)
+            k8s.core.v1.ConfigMap(f"{name}-rules", metadata=rules["metadata"], data=rules["data"],
+                                  opts=after_nexus)
         board = mm.dashboard_config_map(spec, dashboard(DashboardSettings(
             component_limit=args.component_limit, namespace=spec.namespace, data_claim=args.data_claim,
             quota=quota)))
-        k8s.core.v1.ConfigMap(f"{name}-dashboard", metadata=board["metadata"], data=board["data"], opts=after_nexus)
-        self.register_outputs({"user": user.name})
+        k8s.core.v1.ConfigMap(f"{name}-dashboard", metadata=board["metadata"], data=board["data"],
+                              opts=after_nexus)
+        self.register_outputs({"user": self.user})
 
     def _custom(self, obj: dict, resource_name: str) -> None:
         """A Prometheus Operator object (its CRD must exist in the cluster: prometheusOperator)."""

@@ -183,7 +183,8 @@ def network_policy(spec: NexusSpec) -> Optional[dict]:
     ingress = [{"from": [pods(spec.client_labels)], "ports": tcp(spec.ports)}]
     if spec.metrics_scrape:
         ingress.append({"from": [{"namespaceSelector": {}}], "ports": tcp([WEB_PORT])})
-    return _network_policy(spec, spec.name, ingress=ingress, egress=[DNS_EGRESS, {"ports": tcp(spec.egress_ports)}])
+    return _network_policy(spec, spec.name, ingress=ingress,
+                           egress=[DNS_EGRESS, {"ports": tcp(spec.egress_ports)}])
 
 
 def service(spec: NexusSpec) -> dict:

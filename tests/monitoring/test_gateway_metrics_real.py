@@ -124,3 +124,17 @@ def test_bytes_by_route_and_every_exported_name(measured):
                 if name == "gateway_received_bytes_total"}
     assert sent["registry_group"] > 64 * 1024          # the pulled layer
     assert received["registry_hosted"] > 64 * 1024     # the pushed layers
+
+
+def test_any_route_name_the_map_sets_becomes_a_label(tmp_path):
+    """Route names are not listed in the program: a mirror's (`mirror_<host[:port]>`) counts as it comes, in the
+    syslog datagram nginx sends (`<pri>timestamp tag: line\\n`)."""
+    import socket
+    with run_mtail(tmp_path) as exporter, socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as udp:
+        for route in ("mirror_ghcr.io", "mirror_registry.example:5000", "mirror_registry.example:5000"):
+            line = (f"<190>Dec  5 00:40:00 {metrics_log.SYSLOG_TAG}: route={route} method=GET status=200 in=90 "
+                    "out=5000 uri=/v2/library/app/blobs/sha256:" + "a" * 64 + "\n")
+            udp.sendto(line.encode(), ("127.0.0.1", exporter.syslog_port))
+        expected = {("mirror_ghcr.io", "GET", "blob", "200"): 1,
+                    ("mirror_registry.example:5000", "GET", "blob", "200"): 2}
+        assert _wait_for(exporter, expected) == expected
