@@ -193,6 +193,7 @@ if monitoring:
         nexus_labels=nexus.pod_labels, nexus_port="web",
         gateway_labels=gateway_spec.labels, gateway_port="metrics",
         component_limit=monitoring.component_limit,
+        request_limit=monitoring.request_limit,
         cert_not_after=cert.not_after,
         cert_early_renewal_hours=settings.cert_early_renewal_hours,
         data_claim=None if settings.uses_host_path else nexus.claim_name,

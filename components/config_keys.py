@@ -78,6 +78,7 @@ KEYS: tuple[KeySpec, ...] = (
     KeySpec("monitoring", "boolean", False),
     KeySpec("prometheusOperator", "boolean", False),
     KeySpec("componentLimit", "integer", 40000),
+    KeySpec("requestLimit", "integer", 100000),
     KeySpec("gatewayExporterImage", "string", "ghcr.io/google/mtail:3.0.8"),
     KeySpec("monitoringLabels", "array", []),
 )

@@ -1,5 +1,5 @@
 """The stack keys of issue 18's "usage you can see" (`monitoring`, `prometheusOperator`, `componentLimit`,
-`gatewayExporterImage`, `monitoringLabels`): their typed settings and rules, read through parse_settings' reader
+`requestLimit`, `gatewayExporterImage`, `monitoringLabels`): their typed settings and rules, read through parse_settings' reader
 so every problem is reported with the others. Pure: raw values in, a frozen dataclass (or None) out."""
 from __future__ import annotations
 
@@ -20,6 +20,7 @@ RESERVED_PREFIX = "app.kubernetes.io/"
 class Monitoring:
     operator: bool                         # prometheusOperator: ServiceMonitors + PrometheusRule
     component_limit: int                   # componentLimit
+    request_limit: int                     # requestLimit (requests in a rolling 24 hours)
     exporter_image: str                    # gatewayExporterImage (the mtail sidecar)
     labels: tuple[tuple[str, str], ...] = ()   # monitoringLabels, e.g. (("release", "kube-prometheus-stack"),)
 
@@ -39,6 +40,7 @@ def read_monitoring(r: Any) -> dict:
     """{"monitoring": Monitoring | None}; the other keys are checked even when monitoring is off."""
     operator = r.value("prometheusOperator")
     limit = r.value("componentLimit", check_positive)
+    requests = r.value("requestLimit", check_positive)
     image = r.value("gatewayExporterImage", parse_image)
     labels = r.each("monitoringLabels", r.value("monitoringLabels"), parse_label)
     keys = [k for k, _ in labels]
@@ -50,7 +52,8 @@ def read_monitoring(r: Any) -> dict:
                "needs monitoring: true (it chooses how monitoring's objects are made)")
     if not enabled:
         return {"monitoring": None}
-    return {"monitoring": Monitoring(operator=bool(operator), component_limit=limit, exporter_image=image,
+    return {"monitoring": Monitoring(operator=bool(operator), component_limit=limit, request_limit=requests,
+                                     exporter_image=image,
                                      labels=labels)}
 
 

@@ -29,6 +29,7 @@ class MonitoringArgs:
     gateway_labels: Mapping[str, str]           # the gateway's metrics Service, and its port's name
     gateway_port: str
     component_limit: int
+    request_limit: int
     cert_not_after: pulumi.Input[str]           # RFC 3339 (pulumi_tls validity_end_time)
     cert_early_renewal_hours: int
     data_claim: Optional[str] = None            # the Nexus data PVC; None with hostPath
@@ -60,7 +61,7 @@ class Monitoring(pulumi.ComponentResource):
         quota = VolumeQuota(args.quota[0], args.quota[1], spec.namespace, args.data_claim) \
             if args.quota and args.data_claim else None
         groups = pulumi.Output.from_input(args.cert_not_after).apply(lambda end: rule_groups(AlertSettings(
-            component_limit=args.component_limit, quota=quota,
+            component_limit=args.component_limit, request_limit=args.request_limit, quota=quota,
             cert_not_after=epoch_seconds(end) if end else None,
             cert_early_renewal_hours=args.cert_early_renewal_hours)))
         if spec.operator:
@@ -74,7 +75,7 @@ class Monitoring(pulumi.ComponentResource):
             k8s.core.v1.ConfigMap(f"{name}-rules", metadata=rules["metadata"], data=rules["data"],
                                   opts=after_nexus)
         board = mm.dashboard_config_map(spec, dashboard(DashboardSettings(
-            component_limit=args.component_limit, namespace=spec.namespace, data_claim=args.data_claim,
+            component_limit=args.component_limit, request_limit=args.request_limit, namespace=spec.namespace, data_claim=args.data_claim,
             quota=quota)))
         k8s.core.v1.ConfigMap(f"{name}-dashboard", metadata=board["metadata"], data=board["data"],
                               opts=after_nexus)

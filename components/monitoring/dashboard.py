@@ -15,7 +15,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Optional
 
-from components.monitoring.rules import COMPONENTS, VolumeQuota
+from components.monitoring.rules import COMPONENT_WARN_SHARE, COMPONENTS, REQUESTS_24H, VolumeQuota
 
 UID = "nexus-registry"
 TITLE = "nexus-registry"
@@ -29,6 +29,7 @@ BLOB_CREATES = '{__name__=~"org_sonatype_nexus_blobstore_.+_create_timer_count"}
 class DashboardSettings:
     component_limit: int
     namespace: str
+    request_limit: int = 100000
     data_claim: Optional[str] = None          # the Nexus data PVC; None with hostPath (no volume stats)
     quota: Optional[VolumeQuota] = None
 
@@ -76,8 +77,13 @@ def panels(settings: DashboardSettings) -> list[tuple[str, str, list[tuple[str, 
          "Every proxied request, 2xx to 5xx."),
         ("Components against the edition's limit", "short",
          [(COMPONENTS, "components"), (f"vector({limit})", "limit"),
-          (f"vector({int(limit * 0.8)})", "alert (80%)")],
+          (f"vector({int(limit * COMPONENT_WARN_SHARE)})", "alert (80%)")],
          "Nexus' component count (nexus_analytics_component_total_count) and componentLimit."),
+        ("Requests to Nexus in 24 hours against the edition's limit (estimate)", "short",
+         [(REQUESTS_24H, "requests (gateway)"), (f"vector({settings.request_limit})", "limit"),
+          (f"vector({int(settings.request_limit * COMPONENT_WARN_SHARE)})", "alert (80%)")],
+         "Every request the gateway passed to Nexus' docker connectors and mirrors in the last 24 hours, failed "
+         "ones too. An estimate of Nexus' own count, which its Prometheus output does not carry; requestLimit."),
         ("Nexus data volume (blob stores) bytes", "bytes", volume,
          "The kubelet's stats of the Nexus data claim: the blob stores and Nexus' database. "
          + ("" if volume else "This stack keeps Nexus' data in a host directory (hostPath): no volume stats.")),

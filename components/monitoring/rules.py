@@ -26,6 +26,10 @@ COMPONENT_WARN_SHARE = 0.8
 ERROR_RATIO = 0.05        # 5xx share of the gateway's requests on one route
 ERROR_MIN_RATE = 0.1      # requests/s on that route, so one failed request in a quiet hour is not an alert
 COMPONENTS = "max(nexus_analytics_component_total_count)"
+# Requests to Nexus in the last 24 hours, as the gateway counts them: every request it passes on to the docker
+# connectors and mirrors, failed ones too (they may count, nexus-public #736). An estimate: Nexus' own
+# `content_request_count` is not in its Prometheus output (#692), and what it counts is not documented.
+REQUESTS_24H = 'sum(increase(gateway_requests_total{route!="nexus_web"}[24h]))'
 
 
 @dataclass(frozen=True)
@@ -41,6 +45,7 @@ class VolumeQuota:
 @dataclass(frozen=True)
 class AlertSettings:
     component_limit: int                        # componentLimit: the edition's component limit
+    request_limit: int = 100000                 # requestLimit: requests in a rolling 24 hours
     quota: Optional[VolumeQuota] = None         # None: no soft quota, or no volume to measure (hostPath)
     cert_not_after: Optional[float] = None      # the server certificate's not-after, Unix seconds
     cert_early_renewal_hours: int = 720         # certEarlyRenewalHours
@@ -79,6 +84,16 @@ def component_rules(limit: int) -> list[dict]:
                "Without it the limit alerts cannot fire. Check the scrape of /service/metrics/prometheus: the "
                "metrics user's Secret, the ServiceMonitor or scrape job, and that Nexus is up."),
     ]
+
+
+def request_rules(limit: int) -> list[dict]:
+    warn = int(limit * COMPONENT_WARN_SHARE)
+    return [_alert("NexusRequestsNearLimit", f"{REQUESTS_24H} > {warn}", "15m", "warning",
+                   f"About {{{{ $value }}}} requests reached Nexus in 24 hours, above {COMPONENT_WARN_SHARE:.0%} of "
+                   f"the limit {limit}",
+                   "An estimate from the gateway's counts. Past the request limit Community Edition behaves as "
+                   "past the component limit. Find the heavy clients (the dashboard's routes), cache images on "
+                   "the nodes (imagePullPolicy IfNotPresent), or plan for Pro.")]
 
 
 def gateway_rules() -> list[dict]:
@@ -124,7 +139,8 @@ def certificate_rules(not_after: Optional[float], early_renewal_hours: int) -> l
 
 def rule_groups(settings: AlertSettings) -> dict:
     """The rule file: one group of alerts."""
-    rules = [*component_rules(settings.component_limit), *gateway_rules(), *quota_rules(settings.quota),
+    rules = [*component_rules(settings.component_limit), *request_rules(settings.request_limit),
+             *gateway_rules(), *quota_rules(settings.quota),
              *certificate_rules(settings.cert_not_after, settings.cert_early_renewal_hours)]
     return {"groups": [{"name": GROUP, "rules": rules}]}
 

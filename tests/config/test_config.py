@@ -111,6 +111,7 @@ RULES = [
     ("cpu-limit-below-request", {"nexusCpu": "1500m", "nexusCpuLimit": "1"}, {}, "nexusCpuLimit",
      "at least nexusCpu=1500m"),
     # issue 18: monitoring
+    ("request-limit-negative", {"monitoring": True, "requestLimit": -1}, {}, "requestLimit", "greater than zero"),
     ("component-limit-zero", {"monitoring": True, "componentLimit": 0}, {}, "componentLimit", "greater than zero"),
     ("exporter-image-latest", {"monitoring": True, "gatewayExporterImage": "ghcr.io/google/mtail:latest"}, {},
      "gatewayExporterImage", "latest"),

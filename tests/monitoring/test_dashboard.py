@@ -21,7 +21,7 @@ HOST_PATH = DashboardSettings(component_limit=40000, namespace="nexus")
 # Nexus' blob store create timers (a regex over their class names), the kubelet's volume stats.
 KNOWN = {*metrics_log.METRICS, "nexus_analytics_component_total_count", "kubelet_volume_stats_used_bytes",
          "kubelet_volume_stats_capacity_bytes"}
-FUNCTIONS = {"sum", "by", "rate", "max", "vector", "clamp_min", "label_replace", "and"}
+FUNCTIONS = {"sum", "by", "rate", "increase", "max", "vector", "clamp_min", "label_replace", "and"}
 
 
 @pytest.mark.monitoring
@@ -47,7 +47,7 @@ def test_queries_read_only_series_that_exist():
 def test_the_panels_the_issue_asks_for():
     board = dashboard(FULL)
     titles = [p["title"] for p in board["panels"]]
-    for wanted in ("pulls", "pushes", "cache hit ratio", "5xx", "Components", "bytes"):
+    for wanted in ("pulls", "pushes", "cache hit ratio", "5xx", "Components", "bytes", "Requests to Nexus in 24"):
         assert any(wanted.lower() in t.lower() for t in titles), wanted
     assert json.loads(json.dumps(board)) == board
     assert len({p["id"] for p in board["panels"]}) == len(board["panels"])

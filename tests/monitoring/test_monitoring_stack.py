@@ -148,4 +148,4 @@ def test_dashboard_config_map_for_the_grafana_sidecar(plain_run):
     board_cm = _objects(plain_run, "ConfigMap")["registry-monitoring-dashboard"]
     assert board_cm["metadata"]["labels"]["grafana_dashboard"] == "1"
     board = json.loads(board_cm["data"]["nexus-registry.json"])
-    assert board["uid"] == "nexus-registry" and len(board["panels"]) == 7
+    assert board["uid"] == "nexus-registry" and len(board["panels"]) == 8

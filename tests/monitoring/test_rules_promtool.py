@@ -63,7 +63,7 @@ def assert_passes(result: subprocess.CompletedProcess) -> None:
 def test_check_rules_accepts_the_rendered_file(tmp_path):
     result = promtool("check", "rules", str(write_rules(tmp_path)), cwd=tmp_path)
     assert_passes(result)
-    assert "7 rules found" in result.stdout
+    assert "8 rules found" in result.stdout
 
 
 def test_check_rules_can_fail(tmp_path):
@@ -98,6 +98,20 @@ def test_component_count_absent(tmp_path):
         ("40m", "NexusMetricsAbsent", []),
     ])
     assert_passes(run_tests(tmp_path, [nothing, present]))
+
+
+def test_requests_in_24_hours_near_the_limit(tmp_path):
+    """80,000 requests in 24 h: 60/min crosses it after 22.2 h (web-port requests never count); 50/min never."""
+    busy = alert_test({
+        'gateway_requests_total{route="registry_group",method="GET",object="blob",status="200"}': "0+60x1500",
+        'gateway_requests_total{route="nexus_web",method="GET",object="other",status="200"}': "0+1000x1500",
+    }, [("22h", "NexusRequestsNearLimit", []),
+        ("23h", "NexusRequestsNearLimit", [expected("NexusRequestsNearLimit", value="82800")])])
+    quiet = alert_test({
+        'gateway_requests_total{route="registry_group",method="GET",object="blob",status="200"}': "0+50x1500",
+        'gateway_requests_total{route="nexus_web",method="GET",object="other",status="200"}': "0+1000x1500",
+    }, [("24h", "NexusRequestsNearLimit", [])])
+    assert_passes(run_tests(tmp_path, [busy, quiet]))
 
 
 def test_gateway_5xx_rate(tmp_path):
@@ -157,4 +171,5 @@ def test_certificate_within_early_renewal_and_expired(tmp_path):
 
 def test_optional_rules_are_left_out_without_their_facts():
     names = [r["alert"] for r in rule_groups(AlertSettings(component_limit=LIMIT))["groups"][0]["rules"]]
-    assert names == ["NexusComponentsNearLimit", "NexusComponentsAtLimit", "NexusMetricsAbsent", "RegistryGateway5xx"]
+    assert names == ["NexusComponentsNearLimit", "NexusComponentsAtLimit", "NexusMetricsAbsent",
+                     "NexusRequestsNearLimit", "RegistryGateway5xx"]
