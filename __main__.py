@@ -19,6 +19,8 @@ from components.config_mirrors import docker_hub_pull_warning
 from components.config_scale import FILE
 from components.gateway import NginxGateway, NginxGatewayArgs
 from components.gateway.manifests import GatewaySpec
+from components.monitoring import Monitoring, MonitoringArgs
+from components.monitoring.manifests import MonitoringSpec
 from components.nexus_config import (DockerAccounts, DockerAccountsArgs, DockerRepoSet, DockerRepoSetArgs,
                                      Housekeeping, HousekeepingArgs)
 from components.nexus_config.housekeeping_payloads import invalidate_cache_command
@@ -27,6 +29,7 @@ from components.nexus_server.manifests import NexusSpec
 from components.tls import ProvidedCert, ProvidedCertArgs, SelfSignedCert, SelfSignedCertArgs
 
 settings = load_settings()
+monitoring = settings.monitoring
 admin_password = pulumi.Output.secret(settings.admin_password.reveal())
 # Nodes mirroring docker.io without anonymous read on the group quietly pull from Docker Hub: say so at config time.
 hub_warning = docker_hub_pull_warning(settings.mirrors, settings.anonymous_pull, settings.group.name,
@@ -42,6 +45,7 @@ if own_cert:        # tlsCertificate/tlsPrivateKey (checked in the settings) ins
         cert_pem=own_cert.cert_pem,
         private_key_pem=pulumi.Output.secret(own_cert.private_key.reveal()),
         ca_cert_pem=own_cert.ca_pem,
+        not_after=own_cert.not_after.strftime("%Y-%m-%dT%H:%M:%SZ"),
     ))
 else:
     cert = SelfSignedCert("registry-tls", SelfSignedCertArgs(
@@ -63,6 +67,7 @@ gateway_spec = GatewaySpec(
     push_port=settings.push_port,
     drain_seconds=settings.gateway_drain_seconds,
     network_policy=settings.network_policies,
+    exporter_image=monitoring.exporter_image if monitoring else None,
 )
 
 nexus = NexusServer("nexus", NexusServerArgs(
@@ -84,6 +89,7 @@ nexus = NexusServer("nexus", NexusServerArgs(
         client_labels=gateway_spec.labels,
         egress_ports=settings.nexus_egress_ports,
         external_database=settings.database is not None,
+        metrics_scrape=monitoring is not None,
     ),
     admin_password=admin_password,
     create_namespace=settings.create_namespace,
@@ -214,6 +220,25 @@ if settings.smoke:
         pull_password=accounts.first_pull_password if accounts else None,
         triggers=[gateway.registry_address, cert.ca_cert_pem, repos.repositories],
         depends_on=[*repos.resources, *(accounts.resources if accounts else [])],
+    ))
+
+if monitoring:
+    quota = upkeep.soft_quota
+    Monitoring("monitoring", MonitoringArgs(
+        spec=MonitoringSpec(name="registry-monitoring", namespace=settings.namespace,
+                            operator=monitoring.operator, extra_labels=dict(monitoring.labels)),
+        nexus_url=nexus_url,
+        nexus_labels=nexus.pod_labels, nexus_port="web",
+        gateway_labels=gateway_spec.labels, gateway_port="metrics",
+        component_limit=monitoring.component_limit,
+        request_limit=monitoring.request_limit,
+        cert_not_after=cert.not_after,
+        cert_early_renewal_hours=settings.cert_early_renewal_hours,
+        data_claim=None if settings.uses_host_path else nexus.claim_name,
+        # The data volume's bytes stand for the blob stores only when they are files on it (not in S3).
+        quota=(quota.type, quota.limit) if quota and settings.blob_store_type == FILE else None,
+        rotation=settings.credentials_rotation,
+        depends_on=[nexus.service, gateway.service, *repos.resources],
     ))
 
 registry = gateway.registry_address

@@ -11,6 +11,7 @@ from typing import Mapping, Optional
 from urllib.parse import urlparse
 
 from components.config_housekeeping import NO_BUCKET_SIZE, NO_VOLUME_SIZE, DockerHubLogin, Housekeeping, read_housekeeping
+from components.config_monitoring import Monitoring, read_monitoring
 from components.config_keys import KEYS, KEYS_BY_NAME, PROJECT, SECRET_BY_RULE, KeySpec  # noqa: F401 (re-exported)
 from components.config_mirrors import MirrorLogin, mirror_proxies, read_mirrors
 from components.config_reader import ConfigProblem, ConfigReader, Secret, SettingsError  # noqa: F401
@@ -113,6 +114,7 @@ class Settings:
     blob_store_type: str = FILE                         # file | s3 (issue 18)
     s3: Optional[S3Storage] = None                      # the bucket, with blobStoreType=s3
     database: Optional[ExternalDatabase] = None         # an external PostgreSQL instead of the embedded H2
+    monitoring: Optional[Monitoring] = None          # None: monitoring is off
 
     @property
     def mirror_proxies(self) -> tuple[Mirror, ...]:
@@ -322,6 +324,7 @@ def parse_settings(raw: Mapping[str, Optional[str]], secret_keys: frozenset[str]
         **mirror_settings,
         own_certificate=own_certificate,
         **scale,
+        **read_monitoring(r),
     )
     if r.problems:
         raise SettingsError(r.problems)

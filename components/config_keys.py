@@ -96,6 +96,12 @@ KEYS: tuple[KeySpec, ...] = (
     # Secret by rule, like dockerHubToken: a JSON object of logins per mirrored upstream.
     KeySpec("mirrorCredentials", "string", ""),
     KeySpec("mirrorOnNodes", "boolean", False),
+    KeySpec("monitoring", "boolean", False),
+    KeySpec("prometheusOperator", "boolean", False),
+    KeySpec("componentLimit", "integer", 40000),
+    KeySpec("requestLimit", "integer", 100000),
+    KeySpec("gatewayExporterImage", "string", "ghcr.io/google/mtail:3.0.8"),
+    KeySpec("monitoringLabels", "array", []),
 )
 KEYS_BY_NAME = {k.name: k for k in KEYS}
 SECRET_BY_RULE = ("adminPassword", "sshPrivateKey", "dockerHubToken", "mirrorCredentials", "tlsPrivateKey",

@@ -63,6 +63,12 @@ SEE = {
     "mirrors": ("Mirrors for the cluster", "mirrors.md"),
     "mirrorOnNodes": ("Mirrors for the cluster", "mirrors.md"),
     "mirrorCredentials": ("Mirrored upstreams", "mirrors-upstreams.md"),
+    "monitoring": ("Monitoring", "monitoring.md"),
+    "prometheusOperator": ("Monitoring", "monitoring.md"),
+    "componentLimit": ("Monitoring", "monitoring.md"),
+    "requestLimit": ("Monitoring", "monitoring.md"),
+    "gatewayExporterImage": ("Monitoring", "monitoring.md"),
+    "monitoringLabels": ("Monitoring", "monitoring.md"),
 }
 
 HEADER = """# Configuration reference

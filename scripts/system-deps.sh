@@ -19,6 +19,9 @@ command -v setpriv >/dev/null 2>&1 || need+=(util-linux)
 command -v containerd >/dev/null 2>&1 || need+=(containerd)   # containerd and ctr: the mirror tests' client
 command -v unshare >/dev/null 2>&1 || need+=(util-linux)   # unshare: ctr in a private mount namespace
 command -v dash >/dev/null 2>&1 || need+=(dash)
+command -v promtool >/dev/null 2>&1 && command -v prometheus >/dev/null 2>&1 \
+  || need+=(prometheus)                                     # promtool and the server: the alert rules, for real
+command -v mtail >/dev/null 2>&1 || need+=(mtail)           # the gateway's metrics exporter, run for real
 [ ${#need[@]} -eq 0 ] && exit 0
 if [ "$(id -u)" -ne 0 ] || ! command -v apt-get >/dev/null 2>&1; then
   echo "system-deps: missing ${need[*]}; the real gateway tests will be skipped" \

@@ -41,6 +41,10 @@ LAYERS = {
                    "gateway with the node script's hosts.toml; ctr runs in a private mount namespace)",
                    ("containerd", "ctr", "unshare", "nginx", "docker-registry", "skopeo", "dash", ROOT),
                    "as root: bash scripts/system-deps.sh, and run the tests as root"),
+    "monitoring": ("monitoring layer (promtool on the alert rules and dashboard queries; nginx, mtail and "
+                   "Prometheus on 127.0.0.1)",
+                   ("promtool", "prometheus", "mtail", "nginx", "docker-registry"),
+                   "as root: bash scripts/system-deps.sh (Debian/Ubuntu)"),
     "checkov": ("checkov layer (the manifest scanner, its own venv: it pins packaging<24)",
                 (str(CHECKOV),),
                 "make venv (requirements-checkov.txt)"),

@@ -52,7 +52,8 @@ class NginxGateway(pulumi.ComponentResource):
             push_port=ports["push"] if spec.push_port else None,
             tls_profile=args.tls_profile, cert_key_type=args.cert_key_type, search_target=args.search_target,
             cert_path=f"{gm.TLS_DIR}/tls.crt", key_path=f"{gm.TLS_DIR}/tls.key", temp_dir=gm.TMP_DIR,
-            worker_shutdown_timeout=gm.worker_shutdown_timeout(spec.drain_seconds), mirrors=args.mirrors))
+            worker_shutdown_timeout=gm.worker_shutdown_timeout(spec.drain_seconds), mirrors=args.mirrors,
+            metrics_log_address=spec.metrics_log_address))
 
         cm = gm.config_map(spec, nginx_conf)
         config = k8s.core.v1.ConfigMap(f"{name}-config", metadata=cm["metadata"], data=cm["data"], opts=child)
@@ -62,7 +63,9 @@ class NginxGateway(pulumi.ComponentResource):
         secret = k8s.core.v1.Secret(f"{name}-tls", metadata=tls["metadata"], type=tls["type"],
                                     string_data=tls["stringData"], opts=after_config)
         # The certificate is public: hashing it with the config rolls the pods when either changes.
-        digest = pulumi.Output.all(nginx_conf, args.cert_pem).apply(lambda parts: checksum(*parts))
+        # The exporter's program rides in the same ConfigMap: hashing all of it rolls the pods on any change.
+        extra = [v for k, v in cm["data"].items() if k != "nginx.conf"]
+        digest = pulumi.Output.all(nginx_conf, args.cert_pem, *extra).apply(lambda parts: checksum(*parts))
         deploy = gm.deployment(spec, digest)
         deployment = k8s.apps.v1.Deployment(f"{name}-deployment", metadata=deploy["metadata"],
                                             spec=deploy["spec"],
@@ -78,6 +81,11 @@ class NginxGateway(pulumi.ComponentResource):
         svc = gm.service(spec)
         self.service = k8s.core.v1.Service(f"{name}-service", metadata=svc["metadata"], spec=svc["spec"],
                                            opts=pulumi.ResourceOptions(parent=self, depends_on=[deployment]))
+
+        metrics = gm.metrics_service(spec)
+        if metrics:
+            k8s.core.v1.Service(f"{name}-metrics-service", metadata=metrics["metadata"], spec=metrics["spec"],
+                                opts=pulumi.ResourceOptions(parent=self, depends_on=[deployment]))
 
         self.registry_address = self.service.id.apply(lambda _: f"{args.registry_host}:{spec.registry_port}")
         self.web_url = self.service.id.apply(lambda _: f"http://{args.registry_host}:{spec.web_port}")

@@ -7,11 +7,13 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Mapping, Optional
 
+from components.gateway import metrics_log
 from components.gateway.nginx_conf import HEALTH_PATH
 from components.k8s_meta import CHECKSUM_ANNOTATION, app_labels, checkov_skips, image_skips, metadata
 from components.network_policy import DNS_EGRESS, network_policy as _network_policy, pods, skips, tcp
 
 CONF_DIR = "/etc/nginx/registry"
+MTAIL_DIR = "/etc/mtail"
 TLS_DIR = "/etc/nginx/registry-tls"
 # Ports nginx listens on inside the pod; clients use the Service's ports (the Host header they send
 # is passed to Nexus unchanged, so these numbers never leak into URLs).
@@ -56,6 +58,7 @@ class GatewaySpec:
     health_path: str = HEALTH_PATH   # answered by nginx itself (see nginx_conf)
     drain_seconds: int = 300         # the pod's grace period (gatewayDrainSeconds)
     network_policy: bool = True
+    exporter_image: Optional[str] = None   # monitoring: the mtail sidecar's image (gatewayExporterImage)
 
     @property
     def labels(self) -> dict[str, str]:
@@ -69,6 +72,15 @@ class GatewaySpec:
     def tls_name(self) -> str:
         return f"{self.name}-tls"
 
+    @property
+    def metrics_name(self) -> str:
+        return f"{self.name}-metrics"
+
+    @property
+    def metrics_log_address(self) -> Optional[str]:
+        """Where nginx sends the per-request metrics line: the exporter in the same pod, if any."""
+        return f"127.0.0.1:{metrics_log.SYSLOG_PORT}" if self.exporter_image else None
+
     def client_ports(self) -> dict[str, int]:
         ports = {"registry": self.registry_port, "web": self.web_port}
         if self.push_port:
@@ -77,8 +89,10 @@ class GatewaySpec:
 
 
 def config_map(spec: GatewaySpec, nginx_conf) -> dict:
-    return {"apiVersion": "v1", "kind": "ConfigMap", "metadata": metadata(spec, spec.config_name),
-            "data": {"nginx.conf": nginx_conf}}
+    data = {"nginx.conf": nginx_conf}
+    if spec.exporter_image:
+        data[metrics_log.PROGRAM_FILE] = metrics_log.mtail_program()
+    return {"apiVersion": "v1", "kind": "ConfigMap", "metadata": metadata(spec, spec.config_name), "data": data}
 
 
 def tls_secret(spec: GatewaySpec, cert_pem, key_pem) -> dict:
@@ -92,7 +106,29 @@ def accepted_findings(spec: GatewaySpec) -> dict[str, str]:
         "CKV_K8S_11": "no CPU limit on purpose: CFS quota throttling would add stalls to every transfer "
                       "through the TLS proxy; the CPU request reserves its share and the memory limit bounds it",
         **image_skips(spec.image, "nginxImage"),
+        **(image_skips(spec.exporter_image, "gatewayExporterImage") if spec.exporter_image else {}),
         **skips(spec.network_policy),
+    }
+
+
+_HARDENED = {"runAsNonRoot": True, "runAsUser": NGINX_UID, "runAsGroup": NGINX_UID,
+             "allowPrivilegeEscalation": False, "readOnlyRootFilesystem": True,
+             "capabilities": {"drop": ["ALL"]}}
+
+
+def exporter_container(spec: GatewaySpec) -> dict:
+    """mtail: counts the request lines nginx sends over loopback UDP (metrics_log.py), serves /metrics. It
+    reads only its program and writes nothing (logs on stderr), so it runs as hardened as nginx."""
+    return {
+        "name": "metrics",
+        "image": spec.exporter_image,
+        "args": metrics_log.mtail_args(MTAIL_DIR),
+        "ports": [{"name": "metrics", "containerPort": metrics_log.METRICS_PORT}],
+        "readinessProbe": {"httpGet": {"path": "/metrics", "port": "metrics"}, "periodSeconds": 10},
+        "livenessProbe": {"tcpSocket": {"port": "metrics"}, "periodSeconds": 20, "failureThreshold": 3},
+        "resources": {"requests": {"cpu": "20m", "memory": "32Mi"}, "limits": {"memory": "128Mi"}},
+        "volumeMounts": [{"name": "metrics-program", "mountPath": MTAIL_DIR, "readOnly": True}],
+        "securityContext": dict(_HARDENED),
     }
 
 
@@ -111,16 +147,18 @@ def deployment(spec: GatewaySpec, config_checksum) -> dict:
         "volumeMounts": [{"name": "config", "mountPath": CONF_DIR, "readOnly": True},
                          {"name": "tls", "mountPath": TLS_DIR, "readOnly": True},
                          {"name": "tmp", "mountPath": TMP_DIR}],
-        "securityContext": {"runAsNonRoot": True, "runAsUser": NGINX_UID, "runAsGroup": NGINX_UID,
-                            "allowPrivilegeEscalation": False, "readOnlyRootFilesystem": True,
-                            "capabilities": {"drop": ["ALL"]}},
+        "securityContext": dict(_HARDENED),
     }
     pod: dict = {
-        "containers": [container],
+        "containers": [container, exporter_container(spec)] if spec.exporter_image else [container],
         # the key is group-readable: fsGroup gives the volume to nginx's group, nobody else reads it
         "volumes": [{"name": "config", "configMap": {"name": spec.config_name}},
                     {"name": "tls", "secret": {"secretName": spec.tls_name, "defaultMode": 0o440}},
-                    {"name": "tmp", "emptyDir": {"sizeLimit": "1Gi"}}],
+                    {"name": "tmp", "emptyDir": {"sizeLimit": "1Gi"}},
+                    *([{"name": "metrics-program", "configMap": {
+                        "name": spec.config_name,
+                        "items": [{"key": metrics_log.PROGRAM_FILE, "path": metrics_log.PROGRAM_FILE}]}}]
+                      if spec.exporter_image else [])],
         "securityContext": {"runAsNonRoot": True, "runAsUser": NGINX_UID, "runAsGroup": NGINX_UID,
                             "fsGroup": NGINX_UID, "seccompProfile": {"type": "RuntimeDefault"}},
         "automountServiceAccountToken": False,  # nginx never calls the Kubernetes API
@@ -153,6 +191,8 @@ def network_policy(spec: GatewaySpec, nexus_labels: Mapping[str, str],
     if not spec.network_policy:
         return None
     listen = [CONTAINER_PORTS[name] for name in spec.client_ports()]
+    if spec.exporter_image:
+        listen.append(metrics_log.METRICS_PORT)   # the scraper runs wherever the cluster's Prometheus does
     return _network_policy(spec, spec.name, ingress=[{"ports": tcp(listen)}],
                            egress=[DNS_EGRESS, {"to": [pods(nexus_labels)], "ports": tcp(nexus_ports)}])
 
@@ -177,3 +217,12 @@ def service(spec: GatewaySpec) -> dict:
     # Keep the client address in nginx's logs and avoid a second hop for registry traffic.
     svc_spec["externalTrafficPolicy"] = "Local" if spec.service_type == "LoadBalancer" else "Cluster"
     return {"apiVersion": "v1", "kind": "Service", "metadata": metadata(spec, spec.name), "spec": svc_spec}
+
+
+def metrics_service(spec: GatewaySpec) -> Optional[dict]:
+    """The exporter's port inside the cluster only (ClusterIP), for Prometheus; None without the exporter."""
+    if not spec.exporter_image:
+        return None
+    ports = [{"name": "metrics", "protocol": "TCP", "port": metrics_log.METRICS_PORT, "targetPort": "metrics"}]
+    return {"apiVersion": "v1", "kind": "Service", "metadata": metadata(spec, spec.metrics_name),
+            "spec": {"type": "ClusterIP", "selector": spec.labels, "ports": ports}}

@@ -9,6 +9,7 @@ from __future__ import annotations
 import re
 from textwrap import indent
 
+from components.gateway import metrics_log
 from components.gateway.tls_policy import PROFILES, TlsProfile, for_key
 from components.mirrors import DOCKER_HUB, Mirror, check_registry_host
 
@@ -221,8 +222,20 @@ def _proxy(path: str, target: str) -> str:
     return f"location {path} {{\n    proxy_pass http://{target};\n}}"
 
 
-def _server(listen: str, body: list[str]) -> str:
-    return "server {\n" + indent("\n".join([f"listen {listen};", *body]), "    ") + "\n}"
+def _server(listen: str, body: list[str], route: str | None = None) -> str:
+    """`route`: the upstream (or the variable naming it) this server proxies to, for the metrics line."""
+    label = [f"set {metrics_log.ROUTE_VARIABLE} {route};  # the metrics line's route"] if route else []
+    return "server {\n" + indent("\n".join([f"listen {listen};", *label, *body]), "    ") + "\n}"
+
+
+def _metrics_log(address: str | None) -> str:
+    """The per-request line for the gateway's metrics exporter (components/gateway/metrics_log.py), if any."""
+    if address is None:
+        return ""
+    return (f"\nlog_format {metrics_log.LOG_FORMAT_NAME} '{metrics_log.LOG_FORMAT}';\n"
+            "# UDP to the exporter in this pod: never blocks a worker, even with the exporter down\n"
+            f"access_log syslog:server={address},tag={metrics_log.SYSLOG_TAG},nohostname "
+            f"{metrics_log.LOG_FORMAT_NAME};")
 
 
 def _tls_settings(cert_path: str, key_path: str, tls: TlsProfile) -> str:
@@ -267,7 +280,8 @@ def render_nginx_conf(*, hosted_upstream: str, group_upstream: str, web_upstream
                       timeout: int = 900, keepalive: int = 32,
                       body_buffer_size: str = "128k", proxy_buffer_size: str = "128k",
                       temp_dir: str | None = None, worker_shutdown_timeout: int | None = None,
-                      mirrors: tuple[Mirror, ...] | list[Mirror] = ()) -> str:
+                      mirrors: tuple[Mirror, ...] | list[Mirror] = (),
+                      metrics_log_address: str | None = None) -> str:
     """A complete nginx.conf for the gateway (no user/pid/daemon: the image or harness sets them).
 
     registry_port: TLS, method x path routing between hosted and group.
@@ -282,6 +296,8 @@ def render_nginx_conf(*, hosted_upstream: str, group_upstream: str, web_upstream
     mirrors: the upstreams the registry mirrors (components/mirrors.py): pulls whose `ns` names one go to
       its proxy under /repository/<repo>/ on web_upstream; docker.io (or no ns) stays on the group; any
       other ns is refused with a registry-shaped 404 (docs/mirrors.md).
+    metrics_log_address: `host:port` of the exporter's syslog (UDP) listener: every request's route, method,
+      status and sizes go there too (metrics_log.py); None sends nothing.
     """
     mirrored = _mirrors(mirrors)
     hosts = [_upstream("hosted_upstream", hosted_upstream), _upstream("group_upstream", group_upstream)]
@@ -305,6 +321,11 @@ def render_nginx_conf(*, hosted_upstream: str, group_upstream: str, web_upstream
         _path("temp_dir", temp_dir)
     if worker_shutdown_timeout is not None:
         _positive("worker_shutdown_timeout", worker_shutdown_timeout)
+    if metrics_log_address is not None:
+        _upstream("metrics_log_address", metrics_log_address)
+
+    def route(upstream: str) -> str | None:
+        return upstream if metrics_log_address is not None else None
 
     servers = [_server(f"{registry_port} ssl", [
         tls,
@@ -317,22 +338,22 @@ def render_nginx_conf(*, hosted_upstream: str, group_upstream: str, web_upstream
         _proxy("/repository/", "$registry_pass") + "  # a mirror's token realm; the rest is refused",
         _health(),
         "location / { return 404; }  # the UI is on the web port only",
-    ])]
+    ], route("$registry_upstream"))]
     if push_port is not None:
         servers.append(_server(f"{push_port} ssl", [
             tls,
             "# push-only: everything to hosted, so no push-time HEAD is answered by the group",
             _proxy("/v2/", "registry_hosted"),
             "location / { return 404; }",
-        ]))
-    servers.append(_server(str(web_port), [_proxy("/", "nexus_web"), _health()]))
+        ], route("registry_hosted")))
+    servers.append(_server(str(web_port), [_proxy("/", "nexus_web"), _health()], route("nexus_web")))
 
     http = "\n\n".join([
         f"""server_tokens off;
 default_type application/octet-stream;
 log_format gateway '$remote_addr "$request" $status $body_bytes_sent in=$request_length '
                    't=$request_time up=$upstream_addr upstatus=$upstream_status';
-access_log /dev/stdout gateway;
+access_log /dev/stdout gateway;{_metrics_log(metrics_log_address)}
 client_body_buffer_size {body_buffer_size};   # read size for streamed request bodies
 proxy_buffer_size {proxy_buffer_size};         # read size for streamed responses (and headers)
 proxy_buffers 4 {proxy_buffer_size};            # unused while buffering is off; keeps the sizes consistent

@@ -85,6 +85,7 @@ class NexusServer(pulumi.ComponentResource):
         self.hosted_port = spec.hosted_port
         self.group_port = spec.group_port
         self.pod_labels = spec.labels   # for the gateway's egress rule
+        self.claim_name = spec.claim_name   # the data PVC (its kubelet volume stats: monitoring)
         self.register_outputs({
             "namespace": self.namespace,
             "service_host": self.service_host,

@@ -45,6 +45,7 @@ class NexusSpec:
     client_labels: Mapping[str, str] = field(default_factory=dict)  # the pods allowed to reach Nexus' ports
     egress_ports: tuple[int, ...] = (443,)                          # where Nexus connects (proxy remote, S3, DB)
     external_database: bool = False                                 # env from the database Secret (issue 18)
+    metrics_scrape: bool = False    # monitoring: Prometheus (anywhere in the cluster) scrapes the web port
 
     @property
     def ports(self) -> tuple[int, ...]:
@@ -203,11 +204,15 @@ def deployment(spec: NexusSpec) -> dict:
 
 
 def network_policy(spec: NexusSpec) -> Optional[dict]:
-    """Nexus' ports answer only the gateway pods; Nexus connects only to DNS and the proxy remote."""
+    """Nexus' ports answer only the gateway pods; Nexus connects only to DNS and the proxy remote. With
+    monitoring, the web port also answers any pod of the cluster: Prometheus' namespace and labels differ per
+    installation, and the same port is public through the gateway's web port anyway."""
     if not spec.network_policy:
         return None
-    return _network_policy(spec, spec.name,
-                           ingress=[{"from": [pods(spec.client_labels)], "ports": tcp(spec.ports)}],
+    ingress = [{"from": [pods(spec.client_labels)], "ports": tcp(spec.ports)}]
+    if spec.metrics_scrape:
+        ingress.append({"from": [{"namespaceSelector": {}}], "ports": tcp([WEB_PORT])})
+    return _network_policy(spec, spec.name, ingress=ingress,
                            egress=[DNS_EGRESS, {"ports": tcp(spec.egress_ports)}])
 
 

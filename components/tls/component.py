@@ -26,6 +26,7 @@ class SelfSignedCert(pulumi.ComponentResource):
     ca_cert_pem: pulumi.Output[str]
     cert_pem: pulumi.Output[str]
     private_key_pem: pulumi.Output[str]
+    not_after: pulumi.Output[str]      # the server certificate's validity end (RFC 3339)
 
     def __init__(self, name: str, args: SelfSignedCertArgs, opts: pulumi.ResourceOptions | None = None):
         super().__init__("nexus-registry:index:SelfSignedCert", name, None, opts)
@@ -66,6 +67,7 @@ class SelfSignedCert(pulumi.ComponentResource):
         self.ca_cert_pem = ca.cert_pem
         self.cert_pem = server.cert_pem
         self.private_key_pem = pulumi.Output.secret(server_key.private_key_pem)
+        self.not_after = server.validity_end_time
         self.register_outputs({
             "ca_cert_pem": self.ca_cert_pem,
             "cert_pem": self.cert_pem,

@@ -189,6 +189,18 @@ RULES = [
     ("tls-key-plaintext", {"tlsPrivateKey": "-----BEGIN PRIVATE KEY-----"}, {}, "tlsPrivateKey", "--secret"),
     ("tls-ca-alone", {"tlsCaCertificate": "-----BEGIN CERTIFICATE-----"}, {}, "tlsCaCertificate",
      "only with tlsCertificate"),
+    # issue 18: monitoring
+    ("request-limit-negative", {"monitoring": True, "requestLimit": -1}, {}, "requestLimit", "greater than zero"),
+    ("component-limit-zero", {"monitoring": True, "componentLimit": 0}, {}, "componentLimit", "greater than zero"),
+    ("exporter-image-latest", {"monitoring": True, "gatewayExporterImage": "ghcr.io/google/mtail:latest"}, {},
+     "gatewayExporterImage", "latest"),
+    ("monitoring-label-form", {"monitoring": True, "monitoringLabels": ["release"]}, {}, "monitoringLabels",
+     "key=value"),
+    ("monitoring-label-reserved", {"monitoringLabels": ["app.kubernetes.io/name=x"]}, {}, "monitoringLabels",
+     "the stack's own"),
+    ("monitoring-label-twice", {"monitoringLabels": ["release=a", "release=b"]}, {}, "monitoringLabels",
+     "listed twice"),
+    ("operator-needs-monitoring", {"prometheusOperator": True}, {}, "prometheusOperator", "needs monitoring"),
 ]
 # A boolean key's only bad value is one that is not a boolean (the CLI refuses it first; the parser names it too).
 BOOLEAN_KEYS = [k.name for k in KEYS if k.type == "boolean"]

@@ -20,7 +20,9 @@ MAXIMAL = {"pushPort": 10002, "gatewayReplicas": 3, "dnsNames": ["registry.examp
            "anonymousPull": True, "acceptEula": True, "sharedBlobStore": True, "blobStoreSoftQuota": "80Gi",
            "hostedCleanupDays": 90, "dockerHubUsername": "mirror-bot", "tlsProfile": "modern",
            "certValidityHours": 2160, "searchTarget": "group", "pushUsers": ["ci"], "pullUsers": ["cluster"],
-           "pullSecretNamespaces": ["team-a", "nexus"], "trustOnNodes": True, "gatewayDrainSeconds": 900}
+           "pullSecretNamespaces": ["team-a", "nexus"], "trustOnNodes": True, "gatewayDrainSeconds": 900,
+           "monitoring": True, "prometheusOperator": True, "monitoringLabels": ["release=kube-prometheus-stack"],
+           "gatewayExporterImage": f"ghcr.io/google/mtail:3.0.8{DIGEST}"}
 SECRETS = {"sshPrivateKey": "-----BEGIN OPENSSH PRIVATE KEY-----", "dockerHubToken": "dckr_pat_test"}
 # issue 18: blob stores in a MinIO bucket with keys, Nexus' database on an external PostgreSQL
 SCALE = {"blobStoreType": "s3", "s3Bucket": "nexus-blobs", "s3Region": "us-east-1",
@@ -38,6 +40,8 @@ VARIANTS: dict[str, tuple[str, dict, dict]] = {
                                            "pushPort": 5443}, {}),
     "dev-storage-class-no-retain": ("dev", {"storageClass": "fast-ssd", "retainData": False,
                                             "createNamespace": False}, {}),
+    # monitoring without the Prometheus Operator, on a volume (its stats) with a free-space soft quota
+    "dev-monitoring-configmap": ("dev", {"monitoring": True, "blobStoreSoftQuota": "2Gi free"}, {}),
     "prod-cluster-pull": ("prod", {"pullSecretNamespaces": ["team-a", "nexus"], "trustOnNodes": True,
                                    "pullUsers": ["cluster-pull"], "pushPort": 10002}, {}),
     "dev-s3-postgresql": ("dev", SCALE, SCALE_SECRETS),

@@ -53,6 +53,7 @@ __all__ = ["API", "CHALLENGE", "EULA_DISCLAIMER", "NexusDouble", "Reply", "empty
 
 VERSION = "3.94.0-12"
 CHALLENGE = 'BASIC realm="Sonatype Nexus Repository Manager"'
+METRICS_PATH = "/service/metrics/prometheus"
 AUTHORIZING_REALM = "NexusAuthorizingRealm"       # installed, but hidden from the lists since 3.60
 # What a 3.59+ server lists as available.
 AVAILABLE_REALMS = {
@@ -86,6 +87,7 @@ class NexusDouble(DockerReadEndpoints, AccountsEndpoints, StorageEndpoints, S3Bl
         self._init_s3()                    # what the object store behind S3 blob stores accepts (nexus_double_s3.py)
         # fault knobs (the system ones are in SystemEndpoints)
         self.unavailable_next = 0          # the next N requests (any path) answer 503
+        self.component_count = 0           # what /service/metrics/prometheus reports
         self.query: dict[str, list[str]] = {}   # the query of the request being dispatched (under the lock)
         self._delays: list[tuple[str, str, float]] = []
         self._forced: list[tuple[str, str, Reply]] = []
@@ -254,6 +256,11 @@ class _Handler(BaseHTTPRequestHandler):
         body = self.rfile.read(int(self.headers.get("Content-Length") or 0))
         url = urlsplit(self.path)
         path = url.path
+        if path == METRICS_PATH and self.command == "GET":      # outside the REST API (and its spec)
+            reply = double.metrics_prometheus(self.headers.get("Authorization", ""))
+            double.log.append((self.command, path, reply.status))
+            self._send(reply, {**reply.headers, **({"Content-Type": reply.content_type} if reply.content_type else {})})
+            return
         docker = path.startswith("/repository/")         # the docker API, which the REST spec does not describe
         if docker:
             with double.lock:
@@ -276,6 +283,9 @@ class _Handler(BaseHTTPRequestHandler):
         if double.validator is not None and not docker:
             url = f"http://{self.headers.get('Host', f'127.0.0.1:{double.port}')}{self.path}"
             double.validator.check(self.command, url, dict(self.headers), body, reply, headers)
+        self._send(reply, headers)
+
+    def _send(self, reply: Reply, headers: dict) -> None:
         try:
             self.send_response(reply.status)
             for key, value in headers.items():

@@ -32,7 +32,8 @@ from tests.support.nexus_double_replies import (Reply, empty, json_reply, messag
 from tests.support.nexus_double_storage import NAME_RE, lookup
 
 ACCOUNT_VIEW_ACTIONS = ("*", "browse", "read", "edit", "add", "delete")
-BUILTIN_PRIVILEGES = frozenset({"nx-all", "nx-repository-view-*-*-*", "nx-repository-view-*-*-browse",
+# nx-metrics-all: MetricsSecurityContributor (nexus-public), the privilege of /service/metrics/*.
+BUILTIN_PRIVILEGES = frozenset({"nx-all", "nx-metrics-all", "nx-repository-view-*-*-*", "nx-repository-view-*-*-browse",
                                 "nx-repository-view-*-*-read", "nx-repository-view-*-*-add",
                                 "nx-repository-view-*-*-edit", "nx-repository-view-*-*-delete"})
 USER_STATUSES = ("active", "locked", "disabled", "changepassword")
@@ -113,6 +114,27 @@ class AccountsEndpoints:
                     and record.get("password") is not None and record["password"] == password:
                 return Reply(403)
         return Reply(401, headers={"WWW-Authenticate": CHALLENGE})
+
+    def metrics_prometheus(self, authorization: str) -> Reply:
+        """GET /service/metrics/prometheus: Nexus' Prometheus text for the admin or a local user holding
+        nx-metrics-all through a role (nexus:metrics:read), 403 for any other logged-in user, 401 else. The body
+        carries the component gauge the alerts read (`component_count`, a knob) and a JVM gauge."""
+        if authorization == "Basic " + base64.b64encode(f"admin:{self.password}".encode()).decode():
+            allowed = True
+        else:
+            refusal = self.account_refusal(authorization)
+            if refusal.status != 403:
+                return refusal
+            user = base64.b64decode(authorization.partition(" ")[2]).decode().partition(":")[0]
+            held = {p for r in self.users[user]["roles"] if r in self.roles for p in self.roles[r]["privileges"]}
+            allowed = bool(held & {"nx-all", "nx-metrics-all"})
+        if not allowed:
+            return Reply(403)
+        text = ("# HELP nexus_analytics_component_total_count Generated from Dropwizard metric import\n"
+                "# TYPE nexus_analytics_component_total_count gauge\n"
+                f"nexus_analytics_component_total_count {float(self.component_count)}\n"
+                "# TYPE jvm_memory_heap_used gauge\njvm_memory_heap_used 1.0E8\n")
+        return Reply(200, body=text.encode(), content_type="text/plain; version=0.0.4; charset=utf-8")
 
     # ---- roles ------------------------------------------------------------------------------------------------
     def list_roles(self, _body: Any) -> Any:

@@ -176,6 +176,9 @@ class RecordingMonitor(MockMonitor):
         return response
 
 
+MOCK_CERT_NOT_AFTER = "2027-12-05T00:19:21.5Z"   # what pulumi_tls reports as the server certificate's end
+
+
 def mock_password(resource_name: str) -> str:
     """The password a LocalUser's provider would generate, as the mocks answer it."""
     return f"generated-pw-for-{resource_name}"
@@ -198,7 +201,8 @@ class RecordingMocks(pulumi.runtime.Mocks):
         computed = {
             "tls:index/privateKey:PrivateKey": {"privateKeyPem": f"-----BEGIN PRIVATE KEY-----{args.name}"},
             "tls:index/selfSignedCert:SelfSignedCert": {"certPem": f"-----BEGIN CERTIFICATE-----{args.name}\n"},
-            "tls:index/locallySignedCert:LocallySignedCert": {"certPem": f"-----BEGIN CERTIFICATE-----{args.name}\n"},
+            "tls:index/locallySignedCert:LocallySignedCert": {"certPem": f"-----BEGIN CERTIFICATE-----{args.name}\n",
+                                                              "validityEndTime": MOCK_CERT_NOT_AFTER},
             "tls:index/certRequest:CertRequest": {"certRequestPem": f"-----BEGIN CERTIFICATE REQUEST-----{args.name}"},
             # the provider generates it on create; the program only ever passes it on as a secret
             "pulumi-python:dynamic/nexus:LocalUser": {"password": mock_password(args.name)},
