@@ -40,17 +40,21 @@ def checkov_skips(reasons: Mapping[str, str]) -> dict[str, str]:
     return annotations
 
 
-def image_skips(image: str, source: str) -> dict[str, str]:
+def image_skips(image: str, source: str, *more: tuple[str, str]) -> dict[str, str]:
     """checkov wants images pinned by digest (CKV_K8S_43) or pulled on every start (CKV_K8S_15). An image
     pinned by release tag (`source`: the stack key or constant that names it) is accepted; with a digest
-    there both checks pass and no skip is declared."""
-    if "@sha256:" in image:
+    there both checks pass and no skip is declared. `more`: the object's other (image, source) pairs, since a
+    skip covers every container of the object and its reason must name each image it covers."""
+    sources = [s for i, s in ((image, source), *more) if "@sha256:" not in i]
+    if not sources:
         return {}
+    names = " and ".join(sources)
+    pins, digest = ("pins", "a digest") if len(sources) == 1 else ("pin", "digests")
     return {
-        "CKV_K8S_43": f"{source} pins a release tag, never latest; with a digest added there "
+        "CKV_K8S_43": f"{names} {pins} a release tag, never latest; with {digest} added there "
                       "(repository:tag@sha256:...) this check passes",
         "CKV_K8S_15": "IfNotPresent on purpose: restarting these pods must not depend on the image registry "
-                      f"being reachable; with a digest in {source} this check passes",
+                      f"being reachable; with {digest} in {names} this check passes",
     }
 
 

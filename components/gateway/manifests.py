@@ -105,8 +105,8 @@ def accepted_findings(spec: GatewaySpec) -> dict[str, str]:
     return {
         "CKV_K8S_11": "no CPU limit on purpose: CFS quota throttling would add stalls to every transfer "
                       "through the TLS proxy; the CPU request reserves its share and the memory limit bounds it",
-        **image_skips(spec.image, "nginxImage"),
-        **(image_skips(spec.exporter_image, "gatewayExporterImage") if spec.exporter_image else {}),
+        **image_skips(spec.image, "nginxImage",
+                      *([(spec.exporter_image, "gatewayExporterImage")] if spec.exporter_image else [])),
         **skips(spec.network_policy),
     }
 

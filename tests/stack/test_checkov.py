@@ -87,3 +87,18 @@ def test_images_pinned_by_digest_pass_the_digest_checks(reports):
 def test_a_weakened_deployment_fails(reports):
     failed = {(f.object_name, f.check_id) for f in reports["weakened"].failed}
     assert failed == {("registry-gateway", check) for check in WEAKENED_FAILS}
+
+
+def test_a_tag_pin_skip_names_every_image_it_covers():
+    """A checkov skip covers every container of its object: with the monitoring sidecar, the gateway's reason must
+    name both images that are pinned by tag only, and neither once both carry a digest."""
+    from components.k8s_meta import image_skips
+
+    digest = "@sha256:" + "0" * 64
+    both = image_skips("nginx:1.28.0-alpine", "nginxImage", ("ghcr.io/google/mtail:3.0.8", "gatewayExporterImage"))
+    assert all("nginxImage and gatewayExporterImage" in reason for reason in both.values())
+    only_exporter = image_skips("nginx:1.28.0-alpine" + digest, "nginxImage",
+                                ("ghcr.io/google/mtail:3.0.8", "gatewayExporterImage"))
+    assert all("nginxImage" not in r and "gatewayExporterImage" in r for r in only_exporter.values())
+    assert image_skips("nginx:1.28.0-alpine" + digest, "nginxImage",
+                       ("ghcr.io/google/mtail:3.0.8" + digest, "gatewayExporterImage")) == {}
