@@ -151,7 +151,6 @@ class Settings:
         ports.update(self.database.ports if self.database else ())
         return tuple(sorted(ports))
 
-
     @property
     def uses_host_path(self) -> bool:
         return bool(self.host_path)
@@ -334,6 +333,8 @@ def parse_settings(raw: Mapping[str, Optional[str]], secret_keys: frozenset[str]
 def _remote_port(url: str) -> int:
     remote = urlparse(url)
     return remote.port or (443 if remote.scheme == "https" else 80)
+
+
 def _housekeeping(r: ConfigReader, host_path: Optional[str], storage_size: Optional[str], store_type: str) -> dict:
     """The issue-9 keys. A quota's share or limit is of storageSize only where storageSize holds the blobs: a
     hostPath directory has no size, and with S3 the volume keeps only Nexus' database and logs."""

@@ -29,11 +29,10 @@ has no compiler), written to /tmp at start.
 from __future__ import annotations
 
 import base64
-import re
 import shlex
 from pathlib import Path
 
-from components.config_values import IMAGE_RE
+from components.config_values import nexus_version
 
 PROBE_DIR = Path(__file__).parent / "probe"
 PROBE_CLASS_B64 = (PROBE_DIR / "DataLockProbe.class.b64").read_text().strip()
@@ -111,17 +110,9 @@ printf '%s %s holds %s: starting Nexus\n' "$prefix" "$dir" "$found" >&2
 """
 
 
-def image_version(image: str) -> tuple[int, int] | None:
-    """(major, minor) from the image's tag, or None when the tag names no version."""
-    match = IMAGE_RE.match(image)
-    tag = (match.group("tag") if match else "") or ""
-    version = re.match(r"^(\d+)\.(\d+)", tag)
-    return tuple(map(int, version.groups())) if version else None
-
-
 def orientdb_policy(image: str) -> str:
     """'refuse' for images without OrientDB (3.71+, and unversioned tags, which are new ones), else 'allow'."""
-    version = image_version(image)
+    version = nexus_version(image)
     return "allow" if version is not None and version <= ORIENTDB_LAST else "refuse"
 
 
