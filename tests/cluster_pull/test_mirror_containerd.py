@@ -28,7 +28,7 @@ from tests.support.containerd import Containerd, run_containerd
 from tests.support.mirror_env import MirrorEnv, mirror_env
 from tests.support.oci import MANIFEST_ACCEPT, OciImage, make_image
 from tests.support.procs import free_port, require_binary
-from tests.support.registry import Registry, run_registry
+from tests.support.registry import run_registry
 from tests.support.tlsgen import make_chain
 
 pytestmark = pytest.mark.containerd
